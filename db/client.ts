@@ -1,0 +1,40 @@
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import * as schema from './schema/index.js';
+
+export type Database = NodePgDatabase<typeof schema>;
+/** A database handle or an open transaction: domain functions accept either. */
+export type Executor = Database | Parameters<Parameters<Database['transaction']>[0]>[0];
+
+export interface DatabaseConnection {
+  pool: pg.Pool;
+  db: Database;
+  close(): Promise<void>;
+}
+
+// timestamptz and bigint counts come back as JS values we can compute with; money stays integer minor units.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed)) throw new RangeError(`bigint ${value} exceeds the safe integer range`);
+  return parsed;
+});
+
+export function connectDatabase(
+  url: string,
+  options: { max?: number; onError?: (error: Error) => void } = {},
+): DatabaseConnection {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  // Without a listener an idle client's error (e.g. the server shutting down) crashes the process.
+  pool.on('error', options.onError ?? (() => {}));
+  const db = drizzle(pool, { schema });
+  let closed = false;
+  return {
+    pool,
+    db,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}

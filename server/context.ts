@@ -1,0 +1,44 @@
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import type { Database } from '../db/client.js';
+import { defineAbilityFor, type AppAbility, type Principal } from './auth/abilities.js';
+import type { TokenVerifier } from './auth/tokens.js';
+import { AppError } from './errors.js';
+
+/** Who is acting, for domain functions: the principal plus the request that carries the action. */
+export interface Actor extends Principal {
+  requestId: string | null;
+}
+
+export interface ContextDeps {
+  db: Database;
+  verifyToken: TokenVerifier;
+}
+
+export interface Context {
+  db: Database;
+  requestId: string;
+  log: FastifyBaseLogger;
+  /** The verified caller, or null when no or an invalid token came; `authError` says why. */
+  principal: Principal | null;
+  authError: AppError | null;
+  ability: AppAbility | null;
+}
+
+export async function createContext(deps: ContextDeps, request: FastifyRequest): Promise<Context> {
+  const base = { db: deps.db, requestId: String(request.id), log: request.log };
+  const header = request.headers.authorization;
+  if (!header) {
+    return { ...base, principal: null, ability: null, authError: new AppError('UNAUTHORIZED', 'Unauthorized: send Authorization: Bearer <token>') };
+  }
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match?.[1]) {
+    return { ...base, principal: null, ability: null, authError: new AppError('UNAUTHORIZED', 'Unauthorized: the Authorization header must be "Bearer <token>"') };
+  }
+  try {
+    const principal = await deps.verifyToken(match[1]);
+    return { ...base, principal, ability: defineAbilityFor(principal), authError: null };
+  } catch (error) {
+    if (error instanceof AppError) return { ...base, principal: null, ability: null, authError: error };
+    throw error;
+  }
+}

@@ -1,0 +1,104 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { z } from 'zod';
+import type { Action, SubjectType } from './auth/abilities.js';
+import type { Actor, Context } from './context.js';
+import { AppError, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION, pgErrorCode } from './errors.js';
+
+/** Every procedure says who may call it; the authorization matrix test reads this. */
+export type Permission = 'public' | 'authenticated' | { action: Action; subject: SubjectType };
+export interface Meta {
+  permission: Permission;
+}
+
+function describeZodIssues(error: z.ZodError): { message: string; fieldErrors: Record<string, string[]> } {
+  const fieldErrors: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const field = issue.path.map(String).join('.') || '(input)';
+    (fieldErrors[field] ??= []).push(issue.message);
+  }
+  const message = Object.entries(fieldErrors)
+    .map(([field, messages]) => `${field}: ${messages.join(', ')}`)
+    .join('; ');
+  return { message: `Invalid input: ${message}`, fieldErrors };
+}
+
+const t = initTRPC
+  .context<Context>()
+  .meta<Meta>()
+  .create({
+    errorFormatter({ shape, error, ctx }) {
+      const { stack: _stack, ...data } = shape.data;
+      if (error.cause instanceof z.ZodError) {
+        const { message, fieldErrors } = describeZodIssues(error.cause);
+        return { ...shape, message, data: { ...data, fieldErrors } };
+      }
+      if (error.code === 'INTERNAL_SERVER_ERROR') {
+        return {
+          ...shape,
+          message: `Internal server error (request ${ctx?.requestId ?? 'unknown'})`,
+          data,
+        };
+      }
+      const details = error.cause instanceof AppError ? error.cause.details : undefined;
+      return { ...shape, data: details ? { ...data, details } : data };
+    },
+  });
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/**
+ * The one place that turns domain errors into tRPC errors. Unique and foreign-key violations that slipped past a
+ * domain check are a caller's conflict or missing row, not a server fault.
+ */
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (cause instanceof AppError) {
+    throw new TRPCError({ code: cause.code satisfies TRPC_ERROR_CODE_KEY, message: cause.message, cause });
+  }
+  const pgCode = pgErrorCode(cause);
+  if (pgCode === PG_UNIQUE_VIOLATION) {
+    throw new TRPCError({ code: 'CONFLICT', message: 'A record with these values already exists', cause });
+  }
+  if (pgCode === PG_FOREIGN_KEY_VIOLATION) {
+    throw new TRPCError({ code: 'NOT_FOUND', message: 'A referenced record does not exist', cause });
+  }
+  return result;
+});
+
+const baseProcedure = t.procedure.use(mapErrors);
+
+export const publicProcedure = baseProcedure.meta({ permission: 'public' });
+
+const requirePrincipal = t.middleware(({ ctx, next }) => {
+  if (!ctx.principal || !ctx.ability) {
+    throw ctx.authError ?? new AppError('UNAUTHORIZED', 'Unauthorized');
+  }
+  if (ctx.principal.roles.length === 0) {
+    throw new AppError('FORBIDDEN', 'Forbidden: the token carries no known role');
+  }
+  const actor: Actor = { ...ctx.principal, requestId: ctx.requestId };
+  return next({ ctx: { ...ctx, principal: ctx.principal, ability: ctx.ability, actor } });
+});
+
+/** Any staff member with a known role. */
+export const authedProcedure = baseProcedure.meta({ permission: 'authenticated' }).use(requirePrincipal);
+
+/**
+ * A procedure for callers whose ability allows `action` on some `subject`. Checks that depend on the row
+ * (e.g. a Partner Manager's own partners) happen in the procedure once the row is loaded.
+ */
+export function procedureFor(action: Action, subject: SubjectType) {
+  return baseProcedure
+    .meta({ permission: { action, subject } })
+    .use(requirePrincipal)
+    .use(({ ctx, next }) => {
+      if (!ctx.ability.can(action, subject)) {
+        throw new AppError('FORBIDDEN', `Forbidden: your roles (${ctx.principal.roles.join(', ')}) may not ${action} ${subject}`);
+      }
+      return next();
+    });
+}
