@@ -30,7 +30,7 @@ export async function startEmbeddedPostgres(opts: {
   // PostgreSQL refuses to run as root; the package then runs it as the `postgres` user, which must be able to
   // reach the data dir (e.g. through a root-owned /work/main or a 0700 mkdtemp dir).
   if (isRoot) await makeAncestorsTraversable(dataDir);
-  await clearStaleLock(dataDir);
+  await clearStaleLock(dataDir, log);
 
   const port = opts.port ?? (await findFreePort());
   const recentLogs: string[] = [];
@@ -55,20 +55,22 @@ export async function startEmbeddedPostgres(opts: {
     onError: (error) => record(error instanceof Error ? error.stack ?? error.message : String(error)),
   });
 
+  // If postgres exits underneath us, the package's stop() (also run by its exit hook) would wait forever for
+  // an 'exit' event that already happened; forgetting the dead child makes stop() a no-op instead.
+  const internals = server as unknown as { process?: ChildProcess };
+
   // initdb refuses a non-empty directory, so only initialise a fresh one.
   if (!(await exists(path.join(dataDir, 'PG_VERSION')))) await server.initialise();
   try {
     await server.start();
   } catch (error) {
+    internals.process = undefined;
     // The package rejects with `undefined` when postgres exits during startup; its log says why.
     throw new Error(`PostgreSQL failed to start in ${dataDir} on port ${port}:\n${recentLogs.join('').trim()}`, {
       cause: error,
     });
   }
 
-  // If postgres dies underneath us, the package's stop() (also run by its exit hook) would wait forever for
-  // an 'exit' event that already happened; forgetting the child makes stop() a no-op instead.
-  const internals = server as unknown as { process?: ChildProcess };
   internals.process?.once('exit', () => {
     internals.process = undefined;
   });
@@ -102,18 +104,26 @@ async function ensureDatabase(port: number): Promise<void> {
 /**
  * A SIGKILLed server leaves postmaster.pid behind. Postgres copes with a dead PID itself, but not with a PID
  * that has since been reused by an unrelated process (common after container restarts), so settle it here.
+ * A SIGKILLed Node process instead leaves its postgres running as an orphan, still holding the data dir: that
+ * is a leftover of the killed run, so shut it down. A postgres whose Node parent is alive is another running
+ * instance and is left alone.
  */
-async function clearStaleLock(dataDir: string): Promise<void> {
+async function clearStaleLock(dataDir: string, log: (msg: string) => void): Promise<void> {
   const lockFile = path.join(dataDir, 'postmaster.pid');
   const content = await readFile(lockFile, 'utf8').catch(() => undefined);
   if (content === undefined) return;
   const realDir = await realpath(dataDir);
   const pid = Number.parseInt(content.split('\n')[0] ?? '', 10);
   // When we can't tell what the live process is (no /proc, not ours), assume the worst.
-  if (pid > 0 && isAlive(pid) && (await isPostgresIn(pid, realDir)) !== false) {
-    throw new Error(
-      `Another PostgreSQL instance (pid ${pid}) is using the data directory ${dataDir}; stop it first (kill -INT ${pid}).`,
-    );
+  if (pid > 0 && (await isAlive(pid))) {
+    const postgres = await isPostgresIn(pid, realDir);
+    if (postgres === true && (await isOrphaned(pid))) {
+      await shutDownOrphan(pid, dataDir, log);
+    } else if (postgres !== false) {
+      throw new Error(
+        `Another PostgreSQL instance (pid ${pid}) is using the data directory ${dataDir}; stop it first (kill -INT ${pid}).`,
+      );
+    }
   }
   // Removing the lock also skips postgres's own check for orphaned backends of the killed server, so wait
   // for those (they exit once they notice the postmaster is gone) rather than run alongside them.
@@ -122,18 +132,70 @@ async function clearStaleLock(dataDir: string): Promise<void> {
     if (Date.now() > deadline) {
       throw new Error(`Orphaned PostgreSQL processes (${orphans.join(', ')}) are still using ${dataDir}.`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   await rm(lockFile, { force: true });
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Whether the postmaster `pid` was left behind by a killed run: its parent is gone (it was re-parented to init
+ * or to a subreaper) or is not a Node process. Undecidable cases (unreadable /proc) count as not orphaned.
+ */
+async function isOrphaned(pid: number): Promise<boolean> {
+  const ppid = await parentOf(pid);
+  if (ppid === undefined) return false;
+  if (ppid <= 1 || !(await isAlive(ppid))) return true;
+  const exe = await readlink(`/proc/${ppid}/exe`).catch(() => undefined);
+  if (exe === undefined) return false; // can't tell what the parent is: assume another instance
+  return !isNodeExecutable(exe);
+}
+
+function isNodeExecutable(exe: string): boolean {
+  const name = path.basename(exe.replace(/ \(deleted\)$/, ''));
+  return /^node(js)?[\d.-]*$/.test(name) || name === path.basename(process.execPath);
+}
+
+/** Fast shutdown (SIGINT) of an orphaned postmaster, waiting (bounded) until it and its backends are gone. */
+async function shutDownOrphan(pid: number, dataDir: string, log: (msg: string) => void): Promise<void> {
+  log(`Shutting down orphaned PostgreSQL (pid ${pid}) left in ${dataDir} by a killed run\n`);
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') {
+      throw new Error(`Could not stop the orphaned PostgreSQL instance (pid ${pid}) using ${dataDir}.`, {
+        cause: error,
+      });
+    }
+  }
+  const deadline = Date.now() + 15_000;
+  while (await isAlive(pid)) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `The orphaned PostgreSQL instance (pid ${pid}) using ${dataDir} did not shut down within 15 s; stop it first (kill -INT ${pid}).`,
+      );
+    }
+    await sleep(50);
+  }
+}
+
+/** Whether `pid` is running; a zombie (exited, not yet reaped by its new parent) counts as gone. */
+async function isAlive(pid: number): Promise<boolean> {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (stat === undefined) return true; // no /proc to tell: trust kill()
+  // The state follows the parenthesised command name, which may itself contain spaces or parentheses.
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
+}
+
+async function parentOf(pid: number): Promise<number | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
+  const match = status?.match(/^PPid:\s*(\d+)/m);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** Whether `pid` is a postgres process working in `dataDir` (they all chdir there); undefined if unreadable. */
@@ -144,6 +206,10 @@ async function isPostgresIn(pid: number, dataDir: string): Promise<boolean | und
   } catch {
     return undefined;
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function orphansIn(dataDir: string): Promise<number[]> {
