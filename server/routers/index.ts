@@ -1,5 +1,6 @@
 import { router } from '../trpc.js';
 import { auditRouter } from './audit.js';
+import { partnersRouter } from './partners/index.js';
 import { systemRouter } from './system.js';
 import { usersRouter } from './users.js';
 
@@ -7,6 +8,7 @@ export const appRouter = router({
   system: systemRouter,
   users: usersRouter,
   audit: auditRouter,
+  partners: partnersRouter,
 });
 
 export type AppRouter = typeof appRouter;

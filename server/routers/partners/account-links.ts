@@ -1,0 +1,2 @@
+/** Procedures of `partners.*`, merged in ./index.ts. */
+export const accountLinkProcedures = {};
