@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import { Agenda } from 'agenda';
 import type pg from 'pg';
 import type { Database } from '../db/client.js';
+import { runLogged, type JobOccurrence } from '../server/domain/jobs/runs.js';
 import type { JobDefinition } from './types.js';
 
 export interface SchedulerOptions {
@@ -26,17 +28,19 @@ export interface Scheduler {
  */
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const name = `affiliate-ops-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const agenda = new Agenda({
-    backend: new PostgresBackend({ pool: options.pool, ensureSchema: false }),
-    name,
-    processEvery: options.processEvery,
-  });
+  const backend = new PostgresBackend({ pool: options.pool, ensureSchema: false });
+  const agenda = new Agenda({ backend, name, processEvery: options.processEvery });
   agenda.on('error', (error) => options.log.error({ err: error }, 'scheduler error'));
+  // The LISTEN connection reports its errors on the channel, which Agenda does not listen to; unheard, one error
+  // (PostgreSQL terminating the connection while we shut down) kills the process.
+  (backend.notificationChannel as EventEmitter | undefined)?.on('error', (error: Error) =>
+    options.log.error({ err: error }, 'scheduler notification channel error'),
+  );
   for (const job of options.jobs) {
-    agenda.define(job.name, async () => {
-      const startedAt = Date.now();
-      const counts = await job.run({ db: options.db, now: new Date() });
-      options.log.info({ job: job.name, counts, ms: Date.now() - startedAt }, 'job finished');
+    agenda.define(job.name, async (agendaJob) => {
+      const occurrence = occurrenceOf(job.name, agendaJob.attrs);
+      const result = await runLogged(options.db, occurrence, () => job.run({ db: options.db, now: new Date() }));
+      if (result.ran) options.log.info({ job: job.name, counts: result.counts, ms: result.durationMs }, 'job finished');
     });
   }
   let isRunning = false;
@@ -56,4 +60,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     },
     running: () => isRunning,
   };
+}
+
+/**
+ * The job_runs key of one run. Agenda's lock already runs a scheduled occurrence once (its Agenda job and start
+ * time name it); a run queued by `jobs.runNow` is named by its request, so a redelivered request runs once.
+ */
+function occurrenceOf(jobName: string, attrs: { _id?: unknown; lastRunAt?: Date; data?: unknown }): JobOccurrence {
+  const data = (attrs.data ?? {}) as { manual?: boolean; requestId?: string };
+  if (data.manual && data.requestId) return { jobName, occurrenceKey: `manual:${data.requestId}`, trigger: 'manual' };
+  return { jobName, occurrenceKey: `${String(attrs._id)}@${(attrs.lastRunAt ?? new Date()).toISOString()}`, trigger: 'schedule' };
 }

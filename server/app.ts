@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
@@ -10,11 +10,12 @@ import { migrationsApplied } from '../db/migrate.js';
 import type { Config } from './config.js';
 import type { TokenVerifier } from './auth/tokens.js';
 import { createContext } from './context.js';
+import { fastTRPCPlugin, type FastTRPCHandlerOptions } from './http/trpc-fastify.js';
 import { registerMetrics } from './metrics.js';
 import { appRouter, type AppRouter } from './routers/index.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE' | 'LOG_LEVEL'>;
+  config: Pick<Config, 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE' | 'LOG_LEVEL' | 'TRPC_ADAPTER'>;
   db: Database;
   verifyToken: TokenVerifier;
   /** Reports whether the scheduler is running, for /readyz. */
@@ -45,18 +46,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const metrics = registerMetrics(app);
 
-  await app.register(fastifyTRPCPlugin, {
-    prefix: '/trpc',
-    trpcOptions: {
-      router: appRouter,
-      createContext: ({ req }) => createContext({ db: deps.db, verifyToken: deps.verifyToken }, req),
-      onError: ({ error, path, ctx }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') {
-          (ctx?.log ?? app.log).error({ err: error.cause ?? error, path, requestId: ctx?.requestId }, 'procedure failed');
-        }
-      },
-    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
-  });
+  const trpcOptions: FastTRPCHandlerOptions<AppRouter> = {
+    router: appRouter,
+    createContext: ({ req }) => createContext({ db: deps.db, verifyToken: deps.verifyToken }, req),
+    onError: ({ error, path, ctx }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') {
+        (ctx?.log ?? app.log).error({ err: error.cause ?? error, path, requestId: ctx?.requestId }, 'procedure failed');
+      }
+    },
+  };
+  if (deps.config.TRPC_ADAPTER === 'stock') {
+    await app.register(fastifyTRPCPlugin<AppRouter>, { prefix: '/trpc', trpcOptions });
+  } else {
+    await app.register(fastTRPCPlugin<AppRouter>, { prefix: '/trpc', trpcOptions });
+  }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

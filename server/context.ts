@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Database } from '../db/client.js';
 import { defineAbilityFor, type AppAbility, type Principal } from './auth/abilities.js';
 import type { TokenVerifier } from './auth/tokens.js';
+import { authenticateApiKey, type ApiKeyPrincipal } from './domain/api-keys/authenticate.js';
 import { AppError } from './errors.js';
 
 /** Who is acting, for domain functions: the principal plus the request that carries the action. */
@@ -22,10 +23,24 @@ export interface Context {
   principal: Principal | null;
   authError: AppError | null;
   ability: AppAbility | null;
+  /** The calling service when an API key came (`x-api-key` or `Authorization: ApiKey <key>`); never with a principal. */
+  apiKey: ApiKeyPrincipal | null;
+}
+
+function apiKeyFrom(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-api-key'];
+  if (typeof header === 'string' && header.length > 0) return header;
+  return /^ApiKey\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
 }
 
 export async function createContext(deps: ContextDeps, request: FastifyRequest): Promise<Context> {
-  const base = { db: deps.db, requestId: String(request.id), log: request.log };
+  const base = { db: deps.db, requestId: String(request.id), log: request.log, apiKey: null };
+  const apiKeySecret = apiKeyFrom(request);
+  if (apiKeySecret !== undefined) {
+    const apiKey = await authenticateApiKey(deps.db, apiKeySecret);
+    const authError = apiKey ? null : new AppError('UNAUTHORIZED', 'Unauthorized: the API key is unknown or revoked');
+    return { ...base, principal: null, ability: null, apiKey, authError };
+  }
   const header = request.headers.authorization;
   if (!header) {
     return { ...base, principal: null, ability: null, authError: new AppError('UNAUTHORIZED', 'Unauthorized: send Authorization: Bearer <token>') };

@@ -33,6 +33,13 @@ export const illegalTransition = (entity: string, current: string, requested: st
 /** PostgreSQL error codes we turn into caller errors instead of 500s. */
 export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_FOREIGN_KEY_VIOLATION = '23503';
+/**
+ * Data exceptions that only a caller's value can cause once it passed validation: a NUL character or a bad Unicode
+ * escape in text, a number or date outside PostgreSQL's range, text that does not fit.
+ */
+export const PG_INPUT_DATA_EXCEPTIONS: ReadonlySet<string> = new Set([
+  '22001', '22003', '22007', '22008', '22021', '22P02', '22P05',
+]);
 
 export function pgErrorCode(error: unknown): string | undefined {
   let current: unknown = error;

@@ -4,10 +4,18 @@ import { connectDatabase, type DatabaseConnection } from '../db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
 import { runMigrations } from '../db/migrate.js';
 import { auditSealJob } from '../jobs/audit-seal.js';
+import { commissionApprovalJob } from '../jobs/commission-approval.js';
+import { complianceJob } from '../jobs/compliance.js';
+import { notificationDeliveryJob } from '../jobs/notification-delivery.js';
+import { performanceThresholdsJob } from '../jobs/performance-thresholds.js';
+import { retentionJob } from '../jobs/retention.js';
 import { createScheduler, type Scheduler } from '../jobs/scheduler.js';
+import { webhookDeliveryJob } from '../jobs/webhook-delivery.js';
 import { buildApp } from './app.js';
 import { createTokenVerifier } from './auth/tokens.js';
 import { jwtSecret, type Config } from './config.js';
+import { configureCommunications, settingsFromConfig } from './domain/communications/settings.js';
+import { configurePayments } from './payments/index.js';
 
 export interface RunningService {
   app: FastifyInstance;
@@ -35,6 +43,8 @@ export async function startService(config: Config): Promise<RunningService> {
   };
 
   try {
+    configureCommunications(settingsFromConfig(config));
+    configurePayments(config);
     embedded = config.DATABASE_URL
       ? undefined
       : await startEmbeddedPostgres({ dataDir: resolve(config.DATA_DIR, 'pg') });
@@ -58,7 +68,15 @@ export async function startService(config: Config): Promise<RunningService> {
         pool: connection.pool,
         db: connection.db,
         processEvery: config.SCHEDULER_PROCESS_EVERY,
-        jobs: [auditSealJob(config.AUDIT_SEAL_EVERY)],
+        jobs: [
+          auditSealJob(config.AUDIT_SEAL_EVERY),
+          notificationDeliveryJob(config, app.log.child({ component: 'notification-delivery' })),
+          webhookDeliveryJob(config),
+          retentionJob(config.RETENTION_EVERY),
+          complianceJob(config.COMPLIANCE_CHECKS_EVERY),
+          performanceThresholdsJob(config.PERFORMANCE_THRESHOLDS_EVERY),
+          commissionApprovalJob(config.COMMISSION_APPROVAL_EVERY),
+        ],
         log: app.log.child({ component: 'scheduler' }),
       });
     }

@@ -1,12 +1,13 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { z } from 'zod';
+import type { ApiKeyScope } from '../db/schema/api-keys.js';
 import type { Action, SubjectType } from './auth/abilities.js';
 import type { Actor, Context } from './context.js';
-import { AppError, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION, pgErrorCode } from './errors.js';
+import { AppError, PG_FOREIGN_KEY_VIOLATION, PG_INPUT_DATA_EXCEPTIONS, PG_UNIQUE_VIOLATION, pgErrorCode } from './errors.js';
 
 /** Every procedure says who may call it; the authorization matrix test reads this. */
-export type Permission = 'public' | 'authenticated' | { action: Action; subject: SubjectType };
+export type Permission = 'public' | 'authenticated' | { action: Action; subject: SubjectType } | { apiKeyScope: ApiKeyScope };
 export interface Meta {
   permission: Permission;
 }
@@ -49,8 +50,9 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
 /**
- * The one place that turns domain errors into tRPC errors. Unique and foreign-key violations that slipped past a
- * domain check are a caller's conflict or missing row, not a server fault.
+ * The one place that turns domain errors into tRPC errors. Unique and foreign-key violations and data exceptions
+ * that slipped past a domain check or the input schema are a caller's conflict, missing row or bad value, not a
+ * server fault.
  */
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
@@ -66,6 +68,10 @@ const mapErrors = t.middleware(async ({ next }) => {
   if (pgCode === PG_FOREIGN_KEY_VIOLATION) {
     throw new TRPCError({ code: 'NOT_FOUND', message: 'A referenced record does not exist', cause });
   }
+  if (pgCode && PG_INPUT_DATA_EXCEPTIONS.has(pgCode)) {
+    const message = 'Invalid input: a value cannot be stored (e.g. a NUL character, or a number or date out of range)';
+    throw new TRPCError({ code: 'BAD_REQUEST', message, cause });
+  }
   return result;
 });
 
@@ -74,6 +80,7 @@ const baseProcedure = t.procedure.use(mapErrors);
 export const publicProcedure = baseProcedure.meta({ permission: 'public' });
 
 const requirePrincipal = t.middleware(({ ctx, next }) => {
+  if (ctx.apiKey) throw new AppError('FORBIDDEN', 'Forbidden: an API key may only call the procedures of its scopes');
   if (!ctx.principal || !ctx.ability) {
     throw ctx.authError ?? new AppError('UNAUTHORIZED', 'Unauthorized');
   }
@@ -102,3 +109,21 @@ export function procedureFor(action: Action, subject: SubjectType) {
       return next();
     });
 }
+
+/**
+ * A procedure for internal services only: it takes an API key with `scope`. A person's token is FORBIDDEN here;
+ * no key, or an unknown or revoked one, is UNAUTHORIZED. The actor of the audit trail is the key.
+ */
+export function apiKeyProcedure(scope: ApiKeyScope) {
+  return baseProcedure.meta({ permission: { apiKeyScope: scope } }).use(({ ctx, next }) => {
+    if (ctx.apiKey) {
+      if (!ctx.apiKey.scopes.includes(scope)) throw new AppError('FORBIDDEN', `Forbidden: this API key lacks the ${scope} scope`);
+      const actor: Actor = { userId: `api-key:${ctx.apiKey.id}`, roles: [], requestId: ctx.requestId };
+      return next({ ctx: { ...ctx, apiKey: ctx.apiKey, actor } });
+    }
+    if (ctx.principal) throw new AppError('FORBIDDEN', 'Forbidden: this procedure takes an API key, not a person\'s token');
+    throw ctx.authError ?? new AppError('UNAUTHORIZED', 'Unauthorized: send x-api-key: <key> or Authorization: ApiKey <key>');
+  });
+}
+
+export const ingestProcedure = apiKeyProcedure('ingest');

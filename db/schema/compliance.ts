@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, date, index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { check, date, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, timestamptz } from './columns.js';
 import { partners } from './partners.js';
 
@@ -29,8 +29,16 @@ export const complianceDocuments = pgTable(
   },
   (table) => [
     index('compliance_documents_partner_idx').on(table.partnerId, table.kind, table.status),
-    index('compliance_documents_status_idx').on(table.status, table.submittedAt),
-    index('compliance_documents_expiry_idx').on(table.expiresOn).where(sql`${table.status} = 'approved'`),
+    index('compliance_documents_status_idx').on(table.status, table.submittedAt, table.id),
+    index('compliance_documents_kind_idx').on(table.kind, table.submittedAt, table.id),
+    index('compliance_documents_submitted_idx').on(table.submittedAt, table.id),
+    index('compliance_documents_expiry_idx').on(table.expiresOn).where(sql`${table.expiresOn} is not null`),
+    // A double submit of the same file while the first is still waiting for review.
+    uniqueIndex('compliance_documents_pending_once')
+      .on(table.partnerId, table.kind, table.checksum)
+      .where(sql`${table.status} = 'pending'`),
+    check('compliance_documents_checksum_sha256', sql`${table.checksum} ~ '^[0-9a-f]{64}$'`),
+    check('compliance_documents_review_recorded', sql`(${table.status} = 'pending') = (${table.reviewedAt} is null)`),
     check('compliance_documents_kind_known', sql`${table.kind} in ('w9','w8ben','identity','business_registration','other')`),
     check('compliance_documents_status_known', sql`${table.status} in ('pending','approved','rejected')`),
     check('compliance_documents_dates', sql`${table.expiresOn} is null or ${table.issuedOn} is null or ${table.expiresOn} > ${table.issuedOn}`),

@@ -67,6 +67,12 @@ export const partners = pgTable(
     index('partners_manager_idx').on(table.managerId, table.createdAt, table.id),
     index('partners_parent_idx').on(table.parentId),
     index('partners_created_idx').on(table.createdAt, table.id),
+    index('partners_tier_idx').on(table.tier, table.createdAt, table.id),
+    index('partners_name_idx').on(table.name, table.id),
+    // Substring search (ILIKE '%term%') in partners.list; the extension comes from migration 0003.
+    index('partners_name_trgm_idx').using('gin', table.name.op('gin_trgm_ops')),
+    index('partners_email_trgm_idx').using('gin', table.email.op('gin_trgm_ops')),
+    index('partners_company_trgm_idx').using('gin', table.company.op('gin_trgm_ops')),
     check(
       'partners_status_known',
       sql`${table.status} in ('applied','verified','enrolled','setup_complete','trained','active','suspended','rejected','terminated')`,
@@ -234,6 +240,7 @@ export const accounts = pgTable(
   (table) => [
     uniqueIndex('accounts_external_ref_key').on(table.externalRef),
     index('accounts_parent_idx').on(table.parentAccountId),
+    index('accounts_name_trgm_idx').using('gin', table.name.op('gin_trgm_ops')),
     check('accounts_not_own_parent', sql`${table.parentAccountId} is distinct from ${table.id}`),
   ],
 );
@@ -259,5 +266,7 @@ export const partnerAccounts = pgTable(
     index('partner_accounts_partner_idx').on(table.partnerId).where(sql`${table.endedAt} is null`),
     uniqueIndex('partner_accounts_one_referrer').on(table.accountId).where(sql`${table.role} = 'referrer' and ${table.endedAt} is null`),
     uniqueIndex('partner_accounts_open_link').on(table.partnerId, table.accountId, table.role).where(sql`${table.endedAt} is null`),
+    index('partner_accounts_partner_history_idx').on(table.partnerId, table.linkedAt, table.id),
+    index('partner_accounts_account_history_idx').on(table.accountId, table.linkedAt, table.id),
   ],
 );

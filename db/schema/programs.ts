@@ -19,14 +19,16 @@ export const programs = pgTable(
   },
   (table) => [
     uniqueIndex('programs_name_key').on(sql`lower(${table.name})`),
+    index('programs_status_name_idx').on(table.status, sql`lower(${table.name})`, table.id),
     check('programs_currency_iso', sql`${table.currency} ~ '^[A-Z]{3}$'`),
     check('programs_status_known', sql`${table.status} in ('active','archived')`),
   ],
 );
 
 /**
- * Immutable configuration versions. A change writes a new row; money is always computed with the version whose
- * `effective_from` is the latest at or before the event's time.
+ * Immutable configuration versions: a trigger refuses UPDATE, DELETE and TRUNCATE (migration
+ * `program_versions_immutable`). A change writes a new row; money is always computed with the version whose
+ * `effective_from` is the latest at or before the event's time (see domain/programs/versions.ts `configurationAt`).
  */
 export const programVersions = pgTable(
   'program_versions',
@@ -43,5 +45,6 @@ export const programVersions = pgTable(
   (table) => [
     primaryKey({ columns: [table.programId, table.version] }),
     index('program_versions_effective_idx').on(table.programId, table.effectiveFrom),
+    check('program_versions_version_positive', sql`${table.version} > 0`),
   ],
 );

@@ -20,6 +20,10 @@ export const ACTIONS = [
   'notify',
   'publish',
   'run',
+  // Assigning a partner's manager: no role but the admin (manage all) has it.
+  'assign',
+  // A partner's onboarding steps after verification: payout setup, training, activation.
+  'onboard',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -33,6 +37,8 @@ export const SUBJECTS = [
   'ProgramUpdate',
   'Agreement',
   'Document',
+  // A compliance or fraud hold on a partner (partner_holds).
+  'Hold',
   'Referral',
   'Commission',
   'Payout',
@@ -73,12 +79,20 @@ export function defineAbilityFor(principal: Principal): AppAbility {
   }
 
   if (roles.has('partner_manager')) {
-    can('read', ['Partner', 'Contact', 'Account', 'Referral', 'Commission', 'Analytics', 'Agreement', 'Document']);
+    can('read', ['Partner', 'Contact', 'Account', 'Referral', 'Commission', 'Agreement', 'Document']);
+    // Dashboards show a partner manager the partners they manage (domain/analytics/scope.ts).
+    can('read', 'Analytics', mine);
+    can('read', ['Program', 'Hold']);
+    // Documents are submitted for partners the manager manages; the rule sees the document's partner's manager.
+    can('create', 'Document', mine);
     can('read_pii', ['Partner', 'Contact'], mine);
-    can(['update', 'verify', 'suspend', 'reactivate', 'notify'], 'Partner', mine);
+    // A partner manager files applications for partners they will manage, then runs their onboarding.
+    can(['create', 'update', 'verify', 'onboard', 'suspend', 'reactivate', 'notify'], 'Partner', mine);
     can(['create', 'update', 'delete'], 'Contact', mine);
     can(['create', 'update'], 'Account');
     can(['read', 'create', 'update'], 'Ticket');
+    // The notification log of partners, and marking dashboard notifications read on a partner's behalf.
+    can(['read', 'update'], 'Notification');
     can('read', 'User');
   }
 
@@ -86,6 +100,8 @@ export function defineAbilityFor(principal: Principal): AppAbility {
     can(['read', 'create', 'update', 'delete'], 'Program');
     can(['read', 'create', 'publish'], 'ProgramUpdate');
     can(['read', 'enroll', 'notify'], 'Partner');
+    can('read', 'Notification');
+    can('read', 'Account');
     can('read', ['Analytics', 'Agreement', 'Referral', 'Commission']);
     can('read', 'User');
   }
@@ -95,7 +111,13 @@ export function defineAbilityFor(principal: Principal): AppAbility {
     can('read_pii', ['Partner', 'Contact']);
     can(['review', 'publish'], ['Document', 'Agreement']);
     can('review', 'FraudFlag');
-    can(['suspend', 'export', 'erase'], 'Partner');
+    // The visitor IP and user agent of referral events are personal data.
+    can('read_pii', 'Referral');
+    // Placing (create) and releasing (update) compliance and fraud holds.
+    can(['create', 'update'], 'Hold');
+    can(['export', 'erase'], 'Partner');
+    // Checked against the partner row plus the requested reason (see domain/partners/lifecycle.ts).
+    can('suspend', 'Partner', { suspensionReason: 'compliance' } as MongoQuery<never>);
   }
 
   return build();

@@ -47,8 +47,9 @@ function toSql(node: AstNode, columns: ColumnMap, subject: string): SQL | undefi
       return node.operator === 'and' ? and(...parts) : or(...parts);
     }
     case 'not': {
+      // CASL treats a condition on NULL as false, SQL as unknown, and NOT unknown is still unknown.
       const [child] = node.value as AstNode[];
-      return child ? not(toSql(child, columns, subject) ?? sql`true`) : undefined;
+      return child ? not(sql`coalesce(${toSql(child, columns, subject) ?? sql`true`}, false)`) : undefined;
     }
   }
   const column = node.field === undefined ? undefined : columns[node.field];
@@ -59,12 +60,13 @@ function toSql(node: AstNode, columns: ColumnMap, subject: string): SQL | undefi
   switch (node.operator) {
     case 'eq':
       return value === null ? isNull(column) : eq(column, value);
+    // For CASL a NULL field differs from every value and is in no list.
     case 'ne':
-      return value === null ? isNotNull(column) : ne(column, value);
+      return value === null ? isNotNull(column) : or(isNull(column), ne(column, value));
     case 'in':
       return inArray(column, value as unknown[]);
     case 'nin':
-      return notInArray(column, value as unknown[]);
+      return or(isNull(column), notInArray(column, value as unknown[]));
     case 'lt':
       return lt(column, value);
     case 'lte':

@@ -48,11 +48,13 @@ export async function sealActivity(db: Database, batchSize = 5000): Promise<numb
       hashes.push(`\\x${hash.toString('hex')}`);
       prevHash = hash;
     }
+    // sql.param binds each array as one PostgreSQL array; a bare JS array would expand into a row of parameters.
     await tx.execute(sql`
       insert into activity_seals (activity_id, prev_hash, hash)
-      select * from unnest(${ids}::bigint[], ${prevHashes}::bytea[], ${hashes}::bytea[]) with ordinality
-        as link(activity_id, prev_hash, hash, position)
-      order by position`);
+      select link.activity_id, link.prev_hash, link.hash
+      from unnest(${sql.param(ids)}::bigint[], ${sql.param(prevHashes)}::bytea[], ${sql.param(hashes)}::bytea[])
+        with ordinality as link(activity_id, prev_hash, hash, position)
+      order by link.position`);
     return unsealed.rows.length;
   });
 }

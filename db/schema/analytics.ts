@@ -1,0 +1,85 @@
+import { sql } from 'drizzle-orm';
+import { bigint, check, date, index, integer, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import { timestamptz } from './columns.js';
+
+/**
+ * Rollups for analytics, maintained incrementally: `server/domain/analytics/rollups.ts` folds each ingested batch
+ * of attributed referral events into them inside the ingesting transaction, and triggers on `commissions`
+ * (migration `analytics_commission_rollup_triggers`) fold every ledger insert and status move into
+ * `analytics_commission_days` inside the writing transaction. They are derived data (no foreign keys); the raw
+ * tables stay the source of truth and `rollupDrift` compares the two. Days and months are UTC calendar dates.
+ */
+
+/** The measures both event rollups carry. `currency` is the money's (for clicks and leads: the program's). */
+const eventMeasures = {
+  clicks: integer('clicks').notNull().default(0),
+  leads: integer('leads').notNull().default(0),
+  sales: integer('sales').notNull().default(0),
+  refunds: integer('refunds').notNull().default(0),
+  /** Sum of the sales' amounts, integer minor units. */
+  revenue: bigint('revenue', { mode: 'number' }).notNull().default(0),
+  /** Sum of the refunds' amounts, integer minor units. */
+  refunded: bigint('refunded', { mode: 'number' }).notNull().default(0),
+};
+
+/** Attributed events per partner × UTC day × program × currency. */
+export const analyticsPartnerDays = pgTable(
+  'analytics_partner_days',
+  {
+    partnerId: uuid('partner_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    programId: uuid('program_id').notNull(),
+    currency: text('currency').notNull(),
+    ...eventMeasures,
+  },
+  (table) => [
+    primaryKey({ columns: [table.partnerId, table.day, table.programId, table.currency] }),
+    index('analytics_partner_days_program_idx').on(table.programId, table.day),
+    check('analytics_partner_days_counts', sql`least(${table.clicks}, ${table.leads}, ${table.sales}, ${table.refunds}) >= 0`),
+  ],
+);
+
+/** The same per UTC month (`month` is its first day): what ranges of whole months and cohorts read. */
+export const analyticsPartnerMonths = pgTable(
+  'analytics_partner_months',
+  {
+    partnerId: uuid('partner_id').notNull(),
+    month: date('month', { mode: 'string' }).notNull(),
+    programId: uuid('program_id').notNull(),
+    currency: text('currency').notNull(),
+    ...eventMeasures,
+  },
+  (table) => [
+    primaryKey({ columns: [table.partnerId, table.month, table.programId, table.currency] }),
+    index('analytics_partner_months_program_idx').on(table.programId, table.month),
+    check('analytics_partner_months_first_day', sql`extract(day from ${table.month}) = 1`),
+  ],
+);
+
+/** Per partner, over all time: first and last click, lead or sale, and the first sale (first conversion). */
+export const analyticsPartnerActivity = pgTable('analytics_partner_activity', {
+  partnerId: uuid('partner_id').primaryKey(),
+  firstEventAt: timestamptz('first_event_at'),
+  lastEventAt: timestamptz('last_event_at'),
+  firstSaleAt: timestamptz('first_sale_at'),
+});
+
+/**
+ * Commission ledger entries (earnings, overrides and their reversals) per partner × UTC day × currency × kind ×
+ * level × status. The day is that of the referral event behind the entry: the refund for a refund's reversal, else
+ * the sale. A status move shifts the entry's amount from one status row to the other.
+ */
+export const analyticsCommissionDays = pgTable(
+  'analytics_commission_days',
+  {
+    partnerId: uuid('partner_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    currency: text('currency').notNull(),
+    kind: text('kind', { enum: ['earning', 'override', 'reversal'] }).notNull(),
+    level: integer('level').notNull(),
+    status: text('status', { enum: ['pending', 'approved', 'paid', 'reversed', 'forfeited'] }).notNull(),
+    amount: bigint('amount', { mode: 'number' }).notNull().default(0),
+    entries: integer('entries').notNull().default(0),
+  },
+  (table) => [primaryKey({ columns: [table.partnerId, table.day, table.currency, table.kind, table.level, table.status] })],
+);

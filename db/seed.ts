@@ -1,0 +1,559 @@
+/**
+ * Bench data, generated inside PostgreSQL (INSERT … SELECT generate_series), so millions of rows take minutes:
+ *
+ *   npm run seed:bench -- --partners 100000 --events 2000000 [--seed 42]
+ *
+ * against DATABASE_URL, or the embedded PostgreSQL `npm start` uses. Progress goes to stderr, a summary to stdout.
+ * `seedBenchData` is the same generator for benchmarks on a scratch database.
+ */
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { sql, type SQL } from 'drizzle-orm';
+import { loadConfig } from '../server/config.js';
+import type { Actor } from '../server/context.js';
+import { foldEventsIntoRollups } from '../server/domain/analytics/rollups.js';
+import { accrueCommissions } from '../server/domain/commissions/accrue.js';
+import { approveDueCommissions } from '../server/domain/commissions/approve.js';
+import { reverseForRefunds } from '../server/domain/commissions/reverse.js';
+import { programConfiguration } from '../server/domain/programs/configuration.js';
+import { connectDatabase, type Database, type Executor } from './client.js';
+import { startEmbeddedPostgres } from './embedded.js';
+import { runMigrations } from './migrate.js';
+
+export interface BenchProgress {
+  stage: string;
+  done: number;
+  total: number;
+}
+
+export interface BenchSeedOptions {
+  partners: number;
+  events: number;
+  onProgress?: (progress: BenchProgress) => void;
+  /** Makes the random choices repeatable (PostgreSQL's setseed). */
+  seed?: number;
+  now?: Date;
+}
+
+export interface BenchSeed {
+  /** Names every row of this run: referral codes, emails, external ids. */
+  tag: string;
+  /** The year the referral events fall in: [from, to), `to` being the start of today (UTC). */
+  range: { from: Date; to: Date };
+  programIds: string[];
+  managerIds: string[];
+  partners: number;
+  events: number;
+  commissions: number;
+  /** The partner with the most events (the skew makes it carry about 1% of all of them) and its program. */
+  busiestPartnerId: string;
+  busiestProgramId: string;
+}
+
+const DAY_MS = 86_400_000;
+const PROGRAM_CURRENCIES = ['USD', 'USD', 'USD', 'EUR'];
+const BATCH_ROWS = 200_000;
+const SEED_ACTOR: Actor = { userId: 'system:bench-seed', roles: [], requestId: null };
+/** Shares of the events: clicks ≫ leads > sales; refunds are drawn from the sales. */
+const LEAD_SHARE = 0.08;
+const SALE_SHARE = 0.05;
+const REFUND_SHARE_OF_SALES = 0.15;
+
+const instant = (at: Date) => sql`${at.toISOString()}::timestamptz`;
+
+/** Runs `[first, last]` in slices of `size`, reporting each. */
+async function inSlices(first: number, last: number, size: number, report: (done: number) => void, run: (from: number, to: number) => Promise<void>) {
+  for (let from = first; from <= last; from += size) {
+    const to = Math.min(last, from + size - 1);
+    await run(from, to);
+    report(to - first + 1);
+  }
+}
+
+export async function seedBenchData(db: Database, options: BenchSeedOptions): Promise<BenchSeed> {
+  const { partners: partnerCount, events: eventCount } = options;
+  if (!Number.isInteger(partnerCount) || partnerCount < 10) throw new Error('partners must be an integer of at least 10');
+  if (!Number.isInteger(eventCount) || eventCount < 100) throw new Error('events must be an integer of at least 100');
+  const tag = randomBytes(4).toString('hex');
+  const now = options.now ?? new Date();
+  const to = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS);
+  const from = new Date(to.getTime() - 365 * DAY_MS);
+  const progress = (stage: string, total: number) => (done: number) => options.onProgress?.({ stage, done, total });
+  const seeded = (tx: Executor, offset: number) =>
+    options.seed === undefined ? Promise.resolve() : tx.execute(sql`select setseed(${((((options.seed * 7919 + offset) % 2000) + 2000) % 2000) / 1000 - 1})`);
+  const context: SeedContext = { tag, from, to, now, partnerCount, seeded };
+
+  const setup = await db.transaction(async (tx) => createSetup(tx, context));
+  const withSetup = { ...context, ...setup };
+  const report = progress('partners', partnerCount);
+  await inSlices(0, partnerCount - 1, 50_000, report, (first, last) =>
+    db.transaction(async (tx) => {
+      await seeded(tx, first);
+      await insertPartners(tx, withSetup, first, last);
+    }),
+  );
+  const earners = sql.raw(`bench_earners_${tag}`);
+  try {
+    const busiest = await db.transaction((tx) => createEarners(tx, withSetup, earners));
+    progress('partner records', 1)(0);
+    await db.transaction(async (tx) => {
+      await seeded(tx, -1);
+      await insertPartnerRecords(tx, withSetup, earners);
+    });
+    progress('partner records', 1)(1);
+    const ids = await insertEvents(db, withSetup, earners, eventCount, progress('events', eventCount));
+    const commissions = await insertCommissions(db, withSetup, earners, ids, progress);
+    await inSlices(ids.first, ids.last, BATCH_ROWS, progress('rollups', ids.last - ids.first + 1), (first, last) =>
+      db.transaction((tx) => foldEventsIntoRollups(tx, sql`e.id between ${first} and ${last} and e.external_id like ${`${tag}-%`}`)),
+    );
+    progress('analyze', 1)(0);
+    await db.execute(sql`vacuum analyze partners, partner_tree, referral_events, commissions, analytics_partner_days,
+      analytics_partner_months, analytics_partner_activity, analytics_commission_days, partner_accounts`);
+    progress('analyze', 1)(1);
+    return {
+      tag,
+      range: { from, to },
+      programIds: setup.programIds,
+      managerIds: setup.managerIds,
+      partners: partnerCount,
+      events: ids.count,
+      commissions,
+      ...busiest,
+    };
+  } finally {
+    await db.execute(sql`drop table if exists ${earners}`);
+  }
+}
+
+interface SeedContext {
+  tag: string;
+  from: Date;
+  to: Date;
+  now: Date;
+  partnerCount: number;
+  seeded(tx: Executor, offset: number): Promise<unknown>;
+}
+
+interface Setup {
+  programIds: string[];
+  managerIds: string[];
+  agreementVersionIds: [string, string];
+}
+
+type Seeding = SeedContext & Setup;
+
+/** Partner managers, two agreement versions (the second requires re-acceptance) and the programs. */
+async function createSetup(tx: Executor, context: SeedContext): Promise<Setup> {
+  const { tag, from } = context;
+  const managers = Math.min(200, Math.max(2, Math.ceil(context.partnerCount / 2_000)));
+  const managerRows = await tx.execute<{ id: string }>(sql`
+    insert into users (email, name, roles)
+    select 'bench-' || ${tag} || '-manager-' || k || '@example.com', 'Bench Manager ' || k, '{partner_manager}'
+    from generate_series(1, ${managers}) k
+    returning id`);
+  const agreements = await tx.execute<{ id: string }>(sql`
+    insert into agreement_versions (version, title, body, content_hash, requires_reacceptance, published_by, published_at)
+    select coalesce((select max(version) from agreement_versions), 0) + k, 'Bench terms ' || k, 'Terms of the bench program.',
+      md5(${tag} || k), true, 'bench-seed', ${instant(from)} - make_interval(days => 400 - 200 * k)
+    from generate_series(1, 2) k
+    order by k
+    returning id`);
+  const programIds: string[] = [];
+  for (const [index, currency] of PROGRAM_CURRENCIES.entries()) {
+    const configuration = programConfiguration.parse({
+      commissionTiers: ['bronze', 'silver', 'gold'].map((name, rank) => ({
+        name,
+        rateType: 'percentage',
+        value: 1_000 + 500 * rank,
+        overrides: [
+          { level: 1, rateType: 'percentage', value: 300 },
+          { level: 2, rateType: 'percentage', value: 100 },
+        ],
+      })),
+      rules: { requiredDocuments: index === 0 ? ['w9'] : [], maxHierarchyDepth: 3 },
+    });
+    const [program] = (
+      await tx.execute<{ id: string }>(sql`
+        insert into programs (name, description, currency, created_at)
+        values (${`Bench ${tag} program ${index + 1}`}, 'Generated for benchmarks', ${currency}, ${instant(from)} - interval '2 years')
+        returning id`)
+    ).rows;
+    await tx.execute(sql`
+      insert into program_versions (program_id, version, configuration, reason, created_by, effective_from)
+      values (${program!.id}, 1, ${JSON.stringify(configuration)}::jsonb, 'bench seed', 'bench-seed', ${instant(from)} - interval '2 years')`);
+    programIds.push(program!.id);
+  }
+  return {
+    programIds,
+    managerIds: managerRows.rows.map((row) => row.id),
+    agreementVersionIds: [agreements.rows[0]!.id, agreements.rows[1]!.id],
+  };
+}
+
+/** The seed's partner number `n` → its id. */
+const partnerId = (tag: string, n: SQL) => sql`md5(${tag} || '-partner-' || ${n})::uuid`;
+const seedPartners = (seeding: Seeding) =>
+  sql`(select ${partnerId(seeding.tag, sql`n`)} as id from generate_series(0, ${seeding.partnerCount - 1}) n)`;
+
+/**
+ * Partners n in [first, last]: signed up over the two years before today (older ones have lower numbers), with a
+ * realistic status mix (two thirds active), tiers (60/30/10 bronze/silver/gold), 90% with a manager, and a referral
+ * hierarchy three levels deep: generations of 40/30/20/10% of the partners, each partner of a later generation
+ * under a partner of the one before (same program) half of the time.
+ */
+async function insertPartners(tx: Executor, seeding: Seeding, first: number, last: number): Promise<void> {
+  const { tag, partnerCount: count } = seeding;
+  const programCount = seeding.programIds.length;
+  const bound = (share: number) => Math.floor((count * share) / programCount) * programCount;
+  const [b1, b2, b3] = [bound(0.4), bound(0.7), bound(0.9)];
+  const parentIn = (start: number, end: number) =>
+    partnerId(tag, sql`(${start} + ${programCount} * floor(u_link * ${Math.max(1, Math.floor((end - start) / programCount))})::int + n % ${programCount})`);
+  const start = new Date(seeding.from.getTime() - 365 * DAY_MS);
+  const span = seeding.to.getTime() - start.getTime();
+  await tx.execute(sql`
+    insert into partners (id, referral_code, status, name, email, country, program_id, tier, parent_id, manager_id,
+      verified_at, enrolled_at, setup_completed_at, training_completed_at, activated_at, created_at, updated_at)
+    select id, 'B' || ${tag} || '-' || n, status, 'Bench Partner ' || n, 'bench-' || ${tag} || '-' || n || '@example.com',
+      (array['US','GB','DE','FR','CA','AU','NL','ES'])[1 + n % 8],
+      case when enrolled then (${sql.param(seeding.programIds)}::uuid[])[1 + n % ${programCount}] end,
+      case when enrolled then case when u_tier < 0.6 then 'bronze' when u_tier < 0.9 then 'silver' else 'gold' end end,
+      parent_id,
+      case when u_manager < 0.9 then (${sql.param(seeding.managerIds)}::uuid[])[1 + n % ${seeding.managerIds.length}] end,
+      case when status not in ('applied') then created + interval '1 day' end,
+      case when enrolled then created + interval '2 days' end,
+      case when status not in ('applied', 'verified', 'rejected', 'enrolled') then created + interval '3 days' end,
+      case when status in ('trained', 'active', 'suspended', 'terminated') then created + interval '4 days' end,
+      case when status in ('active', 'suspended', 'terminated') then least(created + interval '5 days', ${instant(seeding.to)} - interval '1 hour') end,
+      created, created
+    from (
+      select *, status not in ('applied', 'verified', 'rejected') as enrolled
+      from (
+        select n, ${partnerId(tag, sql`n`)} as id, u_tier, u_manager, created,
+          case
+            when u_status < 0.05 then 'applied' when u_status < 0.08 then 'verified' when u_status < 0.10 then 'enrolled'
+            when u_status < 0.12 then 'setup_complete' when u_status < 0.14 then 'trained' when u_status < 0.82 then 'active'
+            when u_status < 0.87 then 'suspended' when u_status < 0.92 then 'rejected' else 'terminated'
+          end as status,
+          case
+            when n < ${b1} or u_parent >= 0.5 then null
+            when n < ${b2} then ${parentIn(0, b1)}
+            when n < ${b3} then ${parentIn(b1, b2)}
+            else ${parentIn(b2, b3)}
+          end as parent_id
+        from (
+          select n, random() as u_status, random() as u_tier, random() as u_manager, random() as u_parent, random() as u_link,
+            ${instant(start)} + make_interval(secs => (n + random()) / ${count} * ${span / 1000}) as created
+          from generate_series(${first}, ${last}) n
+        ) drawn
+      ) shaped
+    ) partner`);
+}
+
+/**
+ * Everything else about the partners, set-based: the closure table from parent_id, enrollments, agreement
+ * acceptances (85% on the current version), W-9s for the program that requires them (80% valid, 7% expired, 5%
+ * awaiting review), customer accounts each referred by a partner (10% of the links ended), three program updates
+ * per program (70% acknowledged the latest).
+ */
+async function insertPartnerRecords(tx: Executor, seeding: Seeding, earners: SQL): Promise<void> {
+  const { tag } = seeding;
+  const ours = seedPartners(seeding);
+  const [previous, current] = seeding.agreementVersionIds;
+  await tx.execute(sql`
+    insert into partner_tree (ancestor_id, descendant_id, depth)
+    with recursive closure(ancestor_id, descendant_id, depth) as (
+      select id, id, 0 from ${ours} s
+      union all
+      select p.parent_id, c.descendant_id, c.depth + 1 from closure c join partners p on p.id = c.ancestor_id
+      where p.parent_id is not null
+    )
+    select ancestor_id, descendant_id, depth from closure`);
+  await tx.execute(sql`
+    insert into enrollments (partner_id, program_id, tier, agreement_version_id, enrolled_by, enrolled_at)
+    select p.id, p.program_id, p.tier, ${previous}, 'bench-seed', p.enrolled_at
+    from partners p join ${ours} s on s.id = p.id where p.program_id is not null`);
+  await tx.execute(sql`
+    insert into agreement_acceptances (partner_id, agreement_version_id, accepted_at, recorded_by, recorded_at)
+    select p.id, v.id, p.enrolled_at, 'bench-seed', p.enrolled_at
+    from partners p join ${ours} s on s.id = p.id
+    cross join lateral (select ${previous}::uuid as id union all select ${current}::uuid where random() < 0.85) v
+    where p.enrolled_at is not null`);
+  await tx.execute(sql`
+    insert into compliance_documents (partner_id, kind, reference, checksum, issued_on, expires_on, status, reviewed_by,
+      reviewed_at, submitted_by, submitted_at)
+    select id, 'w9', 'bench/' || id, encode(sha256(convert_to(id::text, 'UTF8')), 'hex'), issued, expires, status,
+      case when status <> 'pending' then 'bench-seed' end, case when status <> 'pending' then submitted end, 'bench-seed', submitted
+    from (
+      select p.id, p.enrolled_at as submitted, (p.enrolled_at at time zone 'UTC')::date as issued,
+        case when u < 0.07 then (${instant(seeding.to)} at time zone 'UTC')::date - 30 else (${instant(seeding.to)} at time zone 'UTC')::date + 365 end
+          as expires,
+        case when u < 0.87 then 'approved' else 'pending' end as status
+      from (select p.*, random() as u from partners p join ${ours} s on s.id = p.id
+            where p.program_id = ${seeding.programIds[0]}::uuid and p.enrolled_at is not null) p
+      where u < 0.92
+    ) documents
+    where expires > issued`);
+  await tx.execute(sql`
+    with updates as (
+      insert into program_updates (program_id, title, body, requires_acknowledgment, published_by, published_at)
+      select pr.id, 'Bench update ' || k, 'What changed.', true, 'bench-seed', ${instant(seeding.to)} - make_interval(days => 100 * k)
+      from unnest(${sql.param(seeding.programIds)}::uuid[]) pr(id) cross join generate_series(1, 3) k
+      returning id, program_id, published_at
+    )
+    insert into program_update_recipients (update_id, partner_id, acknowledged_at, acknowledged_by)
+    select u.id, p.id, case when random() < case when u.published_at = latest.at then 0.7 else 0.9 end
+      then u.published_at + interval '3 days' end, 'bench-seed'
+    from updates u
+    cross join lateral (select max(published_at) as at from updates o where o.program_id = u.program_id) latest
+    join partners p on p.program_id = u.program_id and p.status = 'active' and p.activated_at < u.published_at
+    join ${ours} s on s.id = p.id`);
+  await tx.execute(sql`
+    with accounts as (
+      insert into accounts (id, name, external_ref)
+      select md5(${tag} || '-account-' || k)::uuid, 'Bench Account ' || k, 'bench-' || ${tag} || '-' || k
+      from generate_series(1, ${Math.max(1, Math.floor(seeding.partnerCount / 2))}) k
+      returning id
+    )
+    insert into partner_accounts (partner_id, account_id, role, linked_at, linked_by, ended_at, ended_by)
+    select partner_id, id, 'referrer', linked_at, 'bench-seed',
+      case when u_end < 0.1 then linked_at + (${instant(seeding.to)} - linked_at) * u_end * 10 end,
+      case when u_end < 0.1 then 'bench-seed' end
+    from (
+      select a.id, e.partner_id, e.active_from + (${instant(seeding.to)} - e.active_from) * a.u_time as linked_at, a.u_end
+      from (select id, random() as u_pick, random() as u_time, random() as u_end from accounts) a
+      join ${earners} e on e.rank = 1 + least((select count(*) from ${earners}) - 1, floor((select count(*) from ${earners}) * a.u_pick * a.u_pick))::int
+    ) links`);
+}
+
+/**
+ * The partners who earn, numbered 1… in a random order: events pick partner k with a skew (the top 1% carry about
+ * a fifth of the events). Suspended and terminated partners stop half way between activation and today.
+ */
+async function createEarners(tx: Executor, seeding: Seeding, earners: SQL): Promise<{ busiestPartnerId: string; busiestProgramId: string }> {
+  await tx.execute(sql`
+    create unlogged table ${earners} as
+    select (row_number() over (order by md5(p.id::text)))::int as rank, p.id as partner_id, p.program_id, p.referral_code,
+      pr.currency, p.activated_at as active_from,
+      case when p.status = 'active' then ${instant(seeding.to)}
+        else p.activated_at + (${instant(seeding.to)} - p.activated_at) / 2 end as active_until
+    from partners p join ${seedPartners(seeding)} s on s.id = p.id join programs pr on pr.id = p.program_id
+    where p.status in ('active', 'suspended', 'terminated')`);
+  await tx.execute(sql`alter table ${earners} add primary key (rank)`);
+  const top = await tx.execute<{ partner_id: string; program_id: string }>(sql`select partner_id, program_id from ${earners} where rank = 1`);
+  return { busiestPartnerId: top.rows[0]!.partner_id, busiestProgramId: top.rows[0]!.program_id };
+}
+
+interface EventIds {
+  first: number;
+  last: number;
+  count: number;
+  sales: { first: number; last: number };
+  refunds: { first: number; last: number };
+}
+
+/**
+ * Referral events over the year, attributed as ingestion would (2% of the clicks name an unknown code and stay
+ * unattributed): clicks, leads and sales in the shares above, and refunds of 15% of the sales (60% in full, the
+ * others in part, up to 20 days after the sale). 2% arrive late (1–10 days after they happened). Loaded without
+ * foreign-key triggers (consistent by construction).
+ */
+async function insertEvents(db: Database, seeding: Seeding, earners: SQL, total: number, report: (done: number) => void): Promise<EventIds> {
+  const { tag } = seeding;
+  const sales = Math.max(1, Math.round(total * SALE_SHARE));
+  const leads = Math.max(1, Math.round(total * LEAD_SHARE));
+  const refunds = Math.round(sales * REFUND_SHARE_OF_SALES);
+  const clicks = total - sales - leads - refunds;
+  const earnerCount = (await db.execute<{ count: number }>(sql`select count(*)::int as count from ${earners}`)).rows[0]!.count;
+  const idRange = async (prefix: string) =>
+    (
+      await db.execute<{ first: number; last: number }>(sql`
+        select min(id)::bigint as first, max(id)::bigint as last from referral_events
+        where id > ${before} and external_id like ${`${tag}-${prefix}-%`}`)
+    ).rows[0]!;
+  const before = (await db.execute<{ last: number }>(sql`select coalesce(max(id), 0)::bigint as last from referral_events`)).rows[0]!.last;
+
+  let done = 0;
+  const kinds: { kind: 'click' | 'lead' | 'sale'; prefix: string; count: number }[] = [
+    { kind: 'click', prefix: 'c', count: clicks },
+    { kind: 'lead', prefix: 'l', count: leads },
+    { kind: 'sale', prefix: 's', count: sales },
+  ];
+  for (const { kind, prefix, count } of kinds) {
+    const base = done;
+    await inSlices(1, count, BATCH_ROWS, (slice) => report(base + slice), (first, last) =>
+      db.transaction(async (tx) => {
+        await tx.execute(sql`set local session_replication_role = replica`);
+        await seeding.seeded(tx, first + base);
+        await tx.execute(eventSlice(seeding, earners, earnerCount, kind, prefix, first, last));
+      }),
+    );
+    done += count;
+  }
+  const saleIds = await idRange('s');
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`set local session_replication_role = replica`);
+    await seeding.seeded(tx, -2);
+    await tx.execute(sql`
+      insert into referral_events (external_id, kind, amount, currency, occurred_at, refund_of_external_id, refund_of_id,
+        account_id, partner_id, program_id, program_version, attribution_status, attribution_method, created_at)
+      select ${tag} || '-r-' || s.id, 'refund',
+        case when s.u_full < 0.6 then s.amount else greatest(1, floor(s.amount * s.u_part))::bigint end, s.currency,
+        s.refunded_at, s.external_id, s.id, s.account_id, s.partner_id, s.program_id, s.program_version, 'attributed',
+        'refund_of', least(s.refunded_at + interval '5 minutes', ${instant(seeding.now)})
+      from (
+        select s.*, random() as u_pick, random() as u_full, random() as u_part,
+          s.occurred_at + random() * least(interval '20 days', ${instant(seeding.to)} - s.occurred_at) as refunded_at
+        from referral_events s
+        where s.id between ${saleIds.first} and ${saleIds.last} and s.kind = 'sale' and s.partner_id is not null
+      ) s
+      where s.u_pick < ${REFUND_SHARE_OF_SALES}`);
+  });
+  report(total);
+  const refundIds = await idRange('r');
+  const all = await db.execute<{ first: number; last: number; count: number }>(sql`
+    select min(id)::bigint as first, max(id)::bigint as last, count(*)::int as count from referral_events
+    where id > ${before} and external_id like ${`${tag}-%`}`);
+  return { ...all.rows[0]!, sales: saleIds, refunds: refundIds };
+}
+
+function eventSlice(seeding: Seeding, earners: SQL, earnerCount: number, kind: 'click' | 'lead' | 'sale', prefix: string, first: number, last: number): SQL {
+  const { tag } = seeding;
+  const money = kind === 'sale';
+  const attributed = (value: SQL) => sql`case when not unattributed then ${value} end`;
+  return sql`
+    insert into referral_events (external_id, kind, partner_ref, declared_partner_id, amount, currency, occurred_at,
+      visitor_key, partner_id, program_id, program_version, attribution_status, attribution_method, attribution_reason, created_at)
+    select ${tag} || '-' || ${prefix} || '-' || n, ${kind},
+      case when unattributed then 'UNKNOWN-' || n else referral_code end, ${attributed(sql`partner_id`)},
+      ${money ? sql`1000 + floor(power(u_amount, 2) * 99000)::bigint` : sql`null::bigint`}, ${money ? sql`currency` : sql`null`},
+      occurred_at, 'v:' || ${tag} || '-' || (n % 500000),
+      ${attributed(sql`partner_id`)}, ${attributed(sql`program_id`)}, ${attributed(sql`1`)},
+      case when unattributed then 'unattributed' else 'attributed' end,
+      ${attributed(sql`${kind === 'click' ? 'referral_link' : 'declared'}`)},
+      case when unattributed then 'unknown_referral_code' end,
+      least(${instant(seeding.now)}, occurred_at + case when u_late < 0.02 then make_interval(days => 1 + floor(u_delay * 10)::int)
+        else make_interval(secs => u_delay * 600) end)
+    from (
+      select g.*, e.partner_id, e.referral_code, e.program_id, e.currency,
+        e.active_from + g.u_time * (e.active_until - e.active_from) as occurred_at,
+        ${kind === 'click' ? sql`g.u_unattributed < 0.02` : sql`false`} as unattributed
+      from (
+        select n, random() as u_pick, random() as u_time, random() as u_amount, random() as u_late, random() as u_delay,
+          random() as u_unattributed
+        from generate_series(${first}, ${last}) n
+      ) g
+      join ${earners} e on e.rank = 1 + least(${earnerCount - 1}, floor(${earnerCount} * power(g.u_pick, 3)))::int
+    ) drawn`;
+}
+
+/**
+ * The ledger, written by the commissions area's own functions (accrual at the version in force, overrides up the
+ * tree, proportional reversals of refunds), so it is what ingestion would have written; then fraud flags on 1.5%
+ * of the earning partners, the approval job at today, and payouts of what was approved 45 days ago and more.
+ * The commission rollups follow through their triggers.
+ */
+async function insertCommissions(db: Database, seeding: Seeding, earners: SQL, ids: EventIds, progress: (stage: string, total: number) => (done: number) => void) {
+  const { tag } = seeding;
+  const stepIds = async (range: { first: number; last: number }, kind: 'sale' | 'refund', stage: string, write: (tx: Executor, ids: number[]) => Promise<unknown>) => {
+    if (range.first === null || range.last === null) return;
+    await inSlices(range.first, range.last, 50_000, progress(stage, range.last - range.first + 1), (first, last) =>
+      db.transaction(async (tx) => {
+        const rows = await tx.execute<{ id: number }>(sql`
+          select id from referral_events where id between ${first} and ${last} and kind = ${kind} and attribution_status = 'attributed'`);
+        await write(tx, rows.rows.map((row) => row.id));
+      }),
+    );
+  };
+  await stepIds(ids.sales, 'sale', 'commissions', (tx, saleIds) => accrueCommissions(tx, SEED_ACTOR, saleIds));
+  await stepIds(ids.refunds, 'refund', 'reversals', (tx, refundIds) => reverseForRefunds(tx, SEED_ACTOR, refundIds));
+  progress('approvals and payouts', 1)(0);
+  await db.transaction(async (tx) => {
+    await seeding.seeded(tx, -3);
+    await tx.execute(sql`
+      insert into fraud_flags (partner_id, program_id, rule, status, dedupe_key, evidence, created_at, reviewed_by, reviewed_at, review_note)
+      select partner_id, program_id, (array['click_velocity','lead_ip_velocity','fast_conversion','refund_rate'])[1 + rank % 4],
+        status, 'bench:' || ${tag} || ':' || rank, '{"generated": true}'::jsonb, created,
+        case when status <> 'open' then 'bench-seed' end, case when status <> 'open' then created + interval '2 days' end,
+        case when status <> 'open' then 'generated' end
+      from (
+        select e.*, case when u < 0.15 then 'open' when u < 0.4 then 'confirmed' else 'dismissed' end as status,
+          ${instant(seeding.from)} + random() * (${instant(seeding.to)} - ${instant(seeding.from)} - interval '3 days') as created
+        from (select e.*, random() as u, random() as pick from ${earners} e) e
+        where pick < 0.015
+      ) flagged`);
+  });
+  await approveDueCommissions(db, seeding.now);
+  await db.execute(sql`
+    with paid as (
+      update commissions c set status = 'paid', status_changed_at = ${instant(seeding.now)},
+        payout_id = md5(${tag} || c.partner_id || c.currency)::uuid
+      where c.status = 'approved' and c.kind in ('earning', 'override') and c.hold_until < ${instant(seeding.now)} - interval '45 days'
+        and c.partner_id in (select id from ${seedPartners(seeding)} s)
+      returning c.partner_id, c.currency, c.payout_id, c.amount
+    )
+    insert into commissions (partner_id, kind, status, amount, currency, payout_id, reason, created_by)
+    select partner_id, 'payout', 'paid', -sum(amount), currency, payout_id, 'payout', 'bench-seed'
+    from paid group by partner_id, currency, payout_id having sum(amount) > 0`);
+  progress('approvals and payouts', 1)(1);
+  const count = await db.execute<{ count: number }>(sql`
+    select count(*)::int as count from commissions where partner_id in (select id from ${seedPartners(seeding)} s)`);
+  return count.rows[0]!.count;
+}
+
+function parseArguments(argv: string[]): { partners: number; events: number; seed?: number } {
+  const values = new Map<string, number>();
+  for (let index = 0; index < argv.length; index++) {
+    const match = /^--(partners|events|seed)(?:=(.*))?$/.exec(argv[index]!);
+    if (!match) throw new Error(`unknown argument ${argv[index]}; usage: --partners N --events M [--seed S]`);
+    const raw = match[2] ?? argv[++index];
+    const value = Number(raw?.replaceAll('_', ''));
+    if (!Number.isSafeInteger(value) || value < 0) throw new Error(`--${match[1]} takes a whole number, not ${raw}`);
+    values.set(match[1]!, value);
+  }
+  const partners = values.get('partners') ?? 10_000;
+  const events = values.get('events') ?? 200_000;
+  return { partners, events, seed: values.get('seed') };
+}
+
+/** One progress bar per stage on stderr, redrawn in place. */
+function progressBar(): (progress: BenchProgress) => void {
+  let current = '';
+  const started = Date.now();
+  return ({ stage, done, total }) => {
+    if (stage !== current && current !== '') process.stderr.write('\n');
+    current = stage;
+    const share = total === 0 ? 1 : Math.min(1, done / total);
+    const width = 30;
+    const filled = Math.round(share * width);
+    const seconds = ((Date.now() - started) / 1000).toFixed(0);
+    process.stderr.write(
+      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(share * 100)).padStart(3)}% ${stage} ` +
+        `${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} (${seconds} s)`,
+    );
+  };
+}
+
+async function main() {
+  const args = parseArguments(process.argv.slice(2));
+  const config = loadConfig();
+  const embedded = config.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: resolve(config.DATA_DIR, 'pg') });
+  const connection = connectDatabase(config.DATABASE_URL ?? embedded!.url, { max: 4 });
+  try {
+    await runMigrations(connection.db);
+    const started = Date.now();
+    const seed = await seedBenchData(connection.db, { ...args, onProgress: progressBar() });
+    process.stderr.write('\n');
+    console.log(JSON.stringify({ ...seed, seconds: Math.round((Date.now() - started) / 1000) }, null, 2));
+  } finally {
+    await connection.close();
+    await embedded?.stop();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

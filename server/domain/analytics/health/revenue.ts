@@ -1,0 +1,173 @@
+import { sql } from 'drizzle-orm';
+import type { Executor } from '../../../../db/client.js';
+import type { AppAbility } from '../../../auth/abilities.js';
+import { piiVisibleSql } from '../../partners/access.js';
+import { rate, type Money, type Rate } from '../measures.js';
+import type { DayRange } from '../range.js';
+import type { Selection } from '../scope.js';
+import { dayStart, eventPeriods, type AnalyticsSources } from '../sources.js';
+
+export const PERFORMERS_SHOWN = 10;
+
+/**
+ * Revenue concentration in one currency: the share of the range's revenue earned by the top tenth (rounded up) of
+ * the partners who earned any.
+ */
+export interface RevenueConcentration {
+  currency: string;
+  revenue: number;
+  sellers: number;
+  topPartners: number;
+  topRevenue: number;
+  share: Rate;
+}
+
+export interface Performer {
+  partnerId: string;
+  referralCode: string;
+  /** Null unless the caller may read the partner's PII. */
+  name: string | null;
+  revenue: number;
+  conversions: number;
+  clicks: number;
+}
+
+/**
+ * Per currency: the top performers by revenue over the range (revenue, then conversions, then id), and the bottom
+ * ones among the selection's active partners whose program is in that currency (least revenue, then fewest
+ * conversions and clicks, then id; partners without any activity included).
+ */
+export interface Performers {
+  currency: string;
+  top: Performer[];
+  bottom: Performer[];
+}
+
+/**
+ * Quality: fraud flags raised in the range against partners of the selection (`fraudFlagRate` = partners flagged
+ * ÷ partners with a click, lead or sale in the range), and refunds (`refundRate` = refunds ÷ conversions by count;
+ * amounts per currency).
+ */
+export interface Quality {
+  flags: number;
+  confirmedFlags: number;
+  flaggedPartners: number;
+  partnersWithActivity: number;
+  fraudFlagRate: Rate;
+  conversions: number;
+  refunds: number;
+  refundRate: Rate;
+  revenue: Money[];
+  refunded: Money[];
+}
+
+type CurrencyRow = {
+  currency: string;
+  sales: number;
+  refunds: number;
+  revenue: number;
+  refunded: number;
+  sellers: number;
+  top_partners: number;
+  top_revenue: number;
+};
+type PerformerRow = Performer & { side: 'top' | 'bottom'; currency: string };
+
+export async function revenueHealth(
+  db: Executor,
+  ability: AppAbility,
+  selection: Selection,
+  sources: AnalyticsSources,
+  range: DayRange,
+): Promise<{ quality: Quality; concentration: RevenueConcentration[]; performers: Performers[] }> {
+  const [revenue, flags] = await Promise.all([
+    db.execute<{ partners_with_activity: number; currencies: CurrencyRow[]; performers: PerformerRow[] }>(sql`
+      with per_partner as materialized (
+        select r.partner_id, r.currency, sum(r.clicks)::bigint as clicks, sum(r.leads)::bigint as leads,
+          sum(r.sales)::bigint as sales, sum(r.refunds)::bigint as refunds, sum(r.revenue)::bigint as revenue,
+          sum(r.refunded)::bigint as refunded
+        from ${eventPeriods(sources, range)} r where ${selection.rows('r')}
+        group by r.partner_id, r.currency
+      ),
+      ranked as (
+        select p.*, row_number() over (partition by currency order by revenue desc, sales desc, partner_id) as position,
+          count(*) filter (where revenue > 0) over (partition by currency) as sellers
+        from per_partner p
+      ),
+      per_currency as (
+        select currency, sum(sales)::bigint as sales, sum(refunds)::bigint as refunds, sum(revenue)::bigint as revenue,
+          sum(refunded)::bigint as refunded, max(sellers)::int as sellers, ceil(max(sellers) / 10.0)::int as top_partners,
+          coalesce(sum(revenue) filter (where revenue > 0 and position <= ceil(sellers / 10.0)), 0)::bigint as top_revenue
+        from ranked group by currency
+      ),
+      bottom as (
+        select partners.id as partner_id, pr.currency, coalesce(pp.revenue, 0) as revenue, coalesce(pp.sales, 0) as sales,
+          coalesce(pp.clicks, 0) as clicks,
+          row_number() over (
+            partition by pr.currency
+            order by coalesce(pp.revenue, 0), coalesce(pp.sales, 0), coalesce(pp.clicks, 0), partners.id
+          ) as position
+        from partners
+        join programs pr on pr.id = partners.program_id
+        left join per_partner pp on pp.partner_id = partners.id and pp.currency = pr.currency
+        where ${selection.partners} and partners.status = 'active'
+      ),
+      performers as (
+        select 'top' as side, partner_id, currency, revenue, sales, clicks, position from ranked
+        where position <= ${PERFORMERS_SHOWN} and revenue > 0
+        union all
+        select 'bottom', partner_id, currency, revenue, sales, clicks, position from bottom where position <= ${PERFORMERS_SHOWN}
+      )
+      select
+        (select count(distinct partner_id)::int from per_partner where clicks + leads + sales > 0) as partners_with_activity,
+        (select coalesce(json_agg(c order by c.currency), '[]') from per_currency c) as currencies,
+        (select coalesce(json_agg(json_build_object(
+            'side', f.side, 'currency', f.currency, 'partnerId', f.partner_id, 'referralCode', partners.referral_code,
+            'name', case when ${piiVisibleSql(ability)} then partners.name end,
+            'revenue', f.revenue, 'conversions', f.sales, 'clicks', f.clicks
+          ) order by f.currency, f.side desc, f.position), '[]')
+          from performers f join partners on partners.id = f.partner_id) as performers`),
+    db.execute<{ flags: number; confirmed: number; flagged: number }>(sql`
+      select count(*)::int as flags, count(*) filter (where f.status = 'confirmed')::int as confirmed,
+        count(distinct f.partner_id)::int as flagged
+      from fraud_flags f join partners on partners.id = f.partner_id
+      where ${selection.partners} and f.created_at >= ${dayStart(range.from)} and f.created_at < ${dayStart(range.to)}`),
+  ]);
+  const { partners_with_activity: active, currencies, performers } = revenue.rows[0]!;
+  const flagRow = flags.rows[0]!;
+  const conversions = currencies.reduce((sum, row) => sum + row.sales, 0);
+  const refunds = currencies.reduce((sum, row) => sum + row.refunds, 0);
+  const money = (pick: (row: CurrencyRow) => number) =>
+    currencies.filter((row) => pick(row) !== 0).map((row) => ({ currency: row.currency, amount: pick(row) }));
+  const performerOf = ({ side: _side, currency: _currency, ...performer }: PerformerRow): Performer => performer;
+
+  return {
+    quality: {
+      flags: flagRow.flags,
+      confirmedFlags: flagRow.confirmed,
+      flaggedPartners: flagRow.flagged,
+      partnersWithActivity: active,
+      fraudFlagRate: rate(flagRow.flagged, active),
+      conversions,
+      refunds,
+      refundRate: rate(refunds, conversions),
+      revenue: money((row) => row.revenue),
+      refunded: money((row) => row.refunded),
+    },
+    concentration: currencies
+      .filter((row) => row.revenue > 0)
+      .map((row) => ({
+        currency: row.currency,
+        revenue: row.revenue,
+        sellers: row.sellers,
+        topPartners: row.top_partners,
+        topRevenue: row.top_revenue,
+        share: rate(row.top_revenue, row.revenue),
+      })),
+    performers: [...new Set(performers.map((row) => row.currency))].map((currency) => ({
+      currency,
+      top: performers.filter((row) => row.currency === currency && row.side === 'top').map(performerOf),
+      bottom: performers.filter((row) => row.currency === currency && row.side === 'bottom').map(performerOf),
+    })),
+  };
+}

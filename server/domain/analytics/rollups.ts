@@ -1,0 +1,68 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Executor } from '../../../db/client.js';
+
+/**
+ * The attributed referral events `which` selects, as the rollups count them: partner, program, UTC day and the
+ * currency of the row they land in (a sale's or refund's own; for clicks and leads the program's). Ineligible and
+ * unattributed events earn no partner anything and count for no partner here either. `e` is referral_events.
+ */
+export function attributedEvents(which: SQL): SQL {
+  return sql`
+    select e.partner_id, e.program_id, e.kind, e.amount, e.occurred_at,
+      (e.occurred_at at time zone 'UTC')::date as day, coalesce(e.currency, pr.currency) as currency
+    from referral_events e join programs pr on pr.id = e.program_id
+    where e.attribution_status = 'attributed' and ${which}`;
+}
+
+/** The measures of a group of `attributedEvents` rows, in the rollup tables' column order. */
+export const eventMeasures = sql`
+  count(*) filter (where kind = 'click')::int as clicks,
+  count(*) filter (where kind = 'lead')::int as leads,
+  count(*) filter (where kind = 'sale')::int as sales,
+  count(*) filter (where kind = 'refund')::int as refunds,
+  coalesce(sum(amount) filter (where kind = 'sale'), 0)::bigint as revenue,
+  coalesce(sum(amount) filter (where kind = 'refund'), 0)::bigint as refunded`;
+
+const measureColumns = sql.raw('clicks, leads, sales, refunds, revenue, refunded');
+const addMeasures = sql.raw(
+  ['clicks', 'leads', 'sales', 'refunds', 'revenue', 'refunded'].map((column) => `${column} = t.${column} + excluded.${column}`).join(', '),
+);
+
+/**
+ * Folds the attributed events `which` selects into the day, month and activity rollups: one statement, grouped
+ * per rollup row, rows taken in key order (so concurrent batches lock shared rows in the same order). The
+ * upserts add to what is there, so it must see each event exactly once: ingestion calls it with the events its
+ * transaction created, the bench seed with id ranges. Concurrent transactions that touch one row serialize on it.
+ */
+export async function foldEventsIntoRollups(tx: Executor, which: SQL): Promise<void> {
+  await tx.execute(sql`
+    with folded as (${attributedEvents(which)}),
+    days as (
+      insert into analytics_partner_days as t (partner_id, day, program_id, currency, ${measureColumns})
+      select partner_id, day, program_id, currency, ${eventMeasures}
+      from folded group by 1, 2, 3, 4 order by 1, 2, 3, 4
+      on conflict (partner_id, day, program_id, currency) do update set ${addMeasures}
+    ),
+    months as (
+      insert into analytics_partner_months as t (partner_id, month, program_id, currency, ${measureColumns})
+      select partner_id, date_trunc('month', day::timestamp)::date, program_id, currency, ${eventMeasures}
+      from folded group by 1, 2, 3, 4 order by 1, 2, 3, 4
+      on conflict (partner_id, month, program_id, currency) do update set ${addMeasures}
+    ),
+    activity as (
+      insert into analytics_partner_activity as t (partner_id, first_event_at, last_event_at, first_sale_at)
+      select partner_id, min(occurred_at), max(occurred_at), min(occurred_at) filter (where kind = 'sale')
+      from folded where kind <> 'refund' group by partner_id order by partner_id
+      on conflict (partner_id) do update set
+        first_event_at = least(t.first_event_at, excluded.first_event_at),
+        last_event_at = greatest(t.last_event_at, excluded.last_event_at),
+        first_sale_at = least(t.first_sale_at, excluded.first_sale_at)
+    )
+    select 1`);
+}
+
+/** Ingestion's hook: folds the events its transaction just stored. */
+export async function applyEventsToRollups(tx: Executor, eventIds: number[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  await foldEventsIntoRollups(tx, sql`e.id = any(${sql.param(eventIds)}::bigint[])`);
+}

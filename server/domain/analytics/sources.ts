@@ -1,0 +1,76 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { splitByMonths, type DayRange } from './range.js';
+import { attributedEvents, eventMeasures } from './rollups.js';
+
+/**
+ * Where the analytics queries read their aggregates. Each is a derived table the queries alias and filter:
+ * - `days` / `months`: partner_id, period (the day, or the month's first day), program_id, currency, clicks, leads,
+ *   sales, refunds, revenue, refunded — for periods in the range;
+ * - `activity`: partner_id, first_event_at, last_event_at, first_sale_at;
+ * - `commissionDays`: partner_id, day, currency, kind, level, status, amount, entries — for days in the range.
+ * The procedures read the rollups. `rawSources` computes the very same tables from referral_events and commissions
+ * on the fly: what a dashboard would cost without rollups (the benchmark's baseline), and the reference the
+ * rollup tests compare against.
+ */
+export interface AnalyticsSources {
+  days(range: DayRange): SQL;
+  months(range: DayRange): SQL;
+  activity(): SQL;
+  commissionDays(range: DayRange): SQL;
+}
+
+const eventColumns = sql.raw('clicks, leads, sales, refunds, revenue, refunded');
+const date = (day: string) => sql`${day}::date`;
+/** The instant a UTC day starts, as a timestamptz. */
+export const dayStart = (day: string) => sql`(${day}::date)::timestamp at time zone 'UTC'`;
+
+export const rollupSources: AnalyticsSources = {
+  days: (range) => sql`(
+    select partner_id, day as period, program_id, currency, ${eventColumns} from analytics_partner_days
+    where day >= ${date(range.from)} and day < ${date(range.to)})`,
+  months: (range) => sql`(
+    select partner_id, month as period, program_id, currency, ${eventColumns} from analytics_partner_months
+    where month >= ${date(range.from)} and month < ${date(range.to)})`,
+  activity: () => sql`(select partner_id, first_event_at, last_event_at, first_sale_at from analytics_partner_activity)`,
+  commissionDays: (range) => sql`(
+    select partner_id, day, currency, kind, level, status, amount, entries from analytics_commission_days
+    where day >= ${date(range.from)} and day < ${date(range.to)})`,
+};
+
+const eventsWithin = (range: DayRange) =>
+  attributedEvents(sql`e.occurred_at >= ${dayStart(range.from)} and e.occurred_at < ${dayStart(range.to)}`);
+
+/** The commission entries as the rollup keys them, with the day they count on. */
+const commissionEntries = sql`
+  select c.partner_id, (coalesce(e.occurred_at, c.created_at) at time zone 'UTC')::date as day, c.currency, c.kind,
+    c.level, c.status, c.amount
+  from commissions c left join referral_events e on e.id = coalesce(c.refund_event_id, c.event_id)
+  where c.kind in ('earning', 'override', 'reversal')`;
+
+export const rawSources: AnalyticsSources = {
+  days: (range) => sql`(
+    select partner_id, day as period, program_id, currency, ${eventMeasures}
+    from (${eventsWithin(range)}) f group by 1, 2, 3, 4)`,
+  months: (range) => sql`(
+    select partner_id, date_trunc('month', day::timestamp)::date as period, program_id, currency, ${eventMeasures}
+    from (${eventsWithin(range)}) f group by 1, 2, 3, 4)`,
+  activity: () => sql`(
+    select partner_id, min(occurred_at) as first_event_at, max(occurred_at) as last_event_at,
+      min(occurred_at) filter (where kind = 'sale') as first_sale_at
+    from (${attributedEvents(sql`e.kind <> 'refund'`)}) f group by partner_id)`,
+  commissionDays: (range) => sql`(
+    select partner_id, day, currency, kind, level, status, sum(amount)::bigint as amount, count(*)::int as entries
+    from (${commissionEntries}) c
+    where day >= ${date(range.from)} and day < ${date(range.to)}
+    group by 1, 2, 3, 4, 5, 6)`,
+};
+
+/** The range's event measures from whole months where it can and days at its edges; one row per source row. */
+export function eventPeriods(sources: AnalyticsSources, range: DayRange): SQL {
+  const { months, days } = splitByMonths(range);
+  const parts = [...(months ? [sources.months(months)] : []), ...days.map((piece) => sources.days(piece))];
+  return sql`(${sql.join(
+    parts.map((part) => sql`select * from ${part} piece`),
+    sql` union all `,
+  )})`;
+}

@@ -1,0 +1,14 @@
+import { ingestReferrals } from '../domain/referrals/ingest.js';
+import { listReferrals } from '../domain/referrals/list.js';
+import { ingestInput, listReferralsInput } from '../domain/referrals/schemas.js';
+import { ingestProcedure, procedureFor, router } from '../trpc.js';
+
+export const referralsRouter = router({
+  /** For internal services with an API key of scope `ingest`; a person's token is refused. */
+  ingest: ingestProcedure
+    .input(ingestInput)
+    .mutation(({ ctx, input }) => ingestReferrals(ctx.db, { actor: ctx.actor, apiKeyId: ctx.apiKey.id }, input)),
+  list: procedureFor('read', 'Referral')
+    .input(listReferralsInput)
+    .query(({ ctx, input }) => listReferrals(ctx.db, ctx.ability, input)),
+});

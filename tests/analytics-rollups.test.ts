@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { approveDueCommissions } from '../server/domain/commissions/approve.js';
+import { settleApprovedCommissions } from '../server/domain/commissions/settle.js';
+import { reviewFraudFlag } from '../server/domain/fraud/review.js';
+import { rollupDrift } from '../server/domain/analytics/drift.js';
+import { partnerPerformance } from '../server/domain/analytics/partner-performance.js';
+import { programHealth } from '../server/domain/analytics/program-health.js';
+import { referralPerformance } from '../server/domain/analytics/referral-performance.js';
+import { rawSources } from '../server/domain/analytics/sources.js';
+import { createTestDatabase } from './helpers/db.js';
+import { callerWith } from './helpers/factories/hierarchy.js';
+import { createChain, createIngestKey, createPartner, createProgram, ingester, uniqueId, type TestPartner } from './helpers/factories/money.js';
+
+const database = await createTestDatabase();
+const db = database.db;
+const admin = callerWith(['affiliate_admin']);
+const reviewer = { userId: 'analytics-test-reviewer', roles: ['compliance_officer' as const], requestId: null };
+
+const BASE = Date.parse('2025-03-01T00:00:00Z');
+const HOUR = 3_600_000;
+
+let ingest: ReturnType<typeof ingester>;
+let programId: string;
+let partners: TestPartner[];
+
+beforeAll(async () => {
+  const key = await createIngestKey(db);
+  ingest = ingester(db, key.id);
+  programId = await createProgram(db);
+  // Two chains (overrides flow up three levels) and a partner on its own.
+  partners = [...(await createChain(db, programId, 4)), ...(await createChain(db, programId, 2)), await createPartner(db, { programId })];
+});
+
+/** A sale already stored, with what is left to refund. */
+interface StoredSale {
+  externalId: string;
+  at: number;
+  remaining: number;
+}
+
+type Generated =
+  | { kind: 'click' | 'lead'; partner: number; hoursAfterBase: number }
+  | { kind: 'sale'; partner: number; hoursAfterBase: number; amount: number }
+  | { kind: 'refund'; pick: number; share: number; hoursLater: number };
+
+const generatedEvent: fc.Arbitrary<Generated> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ kind: fc.constantFrom('click' as const, 'lead' as const), partner: fc.nat(6), hoursAfterBase: fc.nat(24 * 90) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('sale' as const), partner: fc.nat(6), hoursAfterBase: fc.nat(24 * 90), amount: fc.integer({ min: 1, max: 500_000 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('refund' as const), pick: fc.nat(), share: fc.double({ min: 0.01, max: 1, noNaN: true }), hoursLater: fc.nat(24 * 20) }) },
+);
+
+/** Between batches: the approval job at some later time, a payout of one partner, or a fraud review. */
+type Step = { approveAfterDays: number } | { settle: number } | { review: 'confirm' | 'dismiss' } | null;
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.constant(null),
+  fc.record({ approveAfterDays: fc.integer({ min: 0, max: 200 }) }),
+  fc.record({ settle: fc.nat(6) }),
+  fc.record({ review: fc.constantFrom('confirm' as const, 'dismiss' as const) }),
+);
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Turns generated events into a valid batch: refunds pick a stored sale and stay within what is left of it. */
+function toBatch(events: Generated[], sales: StoredSale[]) {
+  return events.flatMap((event) => {
+    if (event.kind !== 'refund') {
+      const base = { externalId: uniqueId(event.kind), kind: event.kind, referralCode: partners[event.partner]!.referralCode, occurredAt: iso(BASE + event.hoursAfterBase * HOUR) };
+      if (event.kind !== 'sale') return [base];
+      return [{ ...base, amount: event.amount, currency: 'USD' }];
+    }
+    const open = sales.filter((sale) => sale.remaining > 0);
+    const sale = open[event.pick % Math.max(open.length, 1)];
+    if (!sale) return [];
+    const amount = Math.max(1, Math.floor(sale.remaining * event.share));
+    sale.remaining -= amount;
+    return [{ externalId: uniqueId('refund'), kind: 'refund' as const, refundOf: sale.externalId, amount, currency: 'USD', occurredAt: iso(sale.at + event.hoursLater * HOUR) }];
+  });
+}
+
+async function runStep(next: Step): Promise<void> {
+  if (!next) return;
+  if ('approveAfterDays' in next) {
+    await approveDueCommissions(db, new Date(BASE + next.approveAfterDays * 24 * HOUR));
+  } else if ('settle' in next) {
+    await db.transaction((tx) =>
+      settleApprovedCommissions(tx, admin.actor, { partnerId: partners[next.settle]!.id, currency: 'USD', payoutId: randomUUID() }),
+    );
+  } else {
+    const open = await db.execute<{ id: string }>(sql`select id from fraud_flags where status = 'open' order by created_at limit 1`);
+    const flag = open.rows[0];
+    if (flag) await reviewFraudFlag(db, reviewer, { flagId: flag.id, decision: next.review, note: 'test review', suspendPartner: false });
+  }
+}
+
+describe('rollups equal the figures recomputed from the raw events', () => {
+  it('after batches in any time order (late events), refunds, approvals, payouts and fraud reviews', async () => {
+    const sales: StoredSale[] = [];
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.array(generatedEvent, { minLength: 1, maxLength: 12 }), step), { minLength: 1, maxLength: 4 }), async (batches) => {
+        for (const [events, next] of batches) {
+          const batch = toBatch(events, sales);
+          if (batch.length > 0) await ingest(batch);
+          for (const event of batch) {
+            if (event.kind === 'sale') sales.push({ externalId: event.externalId, at: Date.parse(event.occurredAt), remaining: (event as { amount: number }).amount });
+          }
+          await runStep(next);
+        }
+        expect(await rollupDrift(db)).toEqual([]);
+      }),
+      { numRuns: 12 },
+    );
+    // The generated data did exercise what the property is about.
+    const covered = await db.execute<{ refunds: number; reversals: number; statuses: number; late: number }>(sql`
+      select (select count(*) from referral_events where kind = 'refund')::int as refunds,
+        (select count(*) from commissions where kind = 'reversal')::int as reversals,
+        (select count(distinct status) from commissions)::int as statuses,
+        (select count(*) from referral_events where created_at - occurred_at > interval '2 days')::int as late`);
+    expect(covered.rows[0]!.refunds).toBeGreaterThan(0);
+    expect(covered.rows[0]!.reversals).toBeGreaterThan(0);
+    expect(covered.rows[0]!.statuses).toBeGreaterThanOrEqual(3);
+    expect(covered.rows[0]!.late).toBeGreaterThan(0);
+  });
+
+  it('gives every procedure the same answer from the rollups as from the raw events', async () => {
+    const now = new Date(BASE + 200 * 24 * HOUR);
+    const range = { from: new Date(BASE - 24 * HOUR), to: new Date(BASE + 120 * 24 * HOUR) };
+    for (const partner of partners) {
+      for (const granularity of ['day', 'week', 'month'] as const) {
+        const input = { partnerId: partner.id, dateRange: range, granularity };
+        expect(await partnerPerformance(db, admin, input, undefined, now)).toEqual(await partnerPerformance(db, admin, input, rawSources, now));
+      }
+    }
+    // A range cut mid-month reads whole months from the month rollup and the edges from the day rollup.
+    for (const dateRange of [range, { from: new Date('2025-03-17T00:00:00Z'), to: new Date('2025-05-09T00:00:00Z') }]) {
+      const health = { programId, dateRange };
+      expect(await programHealth(db, admin, health, undefined, now)).toEqual(await programHealth(db, admin, health, rawSources, now));
+      for (const groupBy of ['partner', 'tier', 'program'] as const) {
+        const funnel = { groupBy, dateRange, limit: 50 };
+        expect(await referralPerformance(db, admin, funnel, undefined, now)).toEqual(await referralPerformance(db, admin, funnel, rawSources, now));
+      }
+    }
+  });
+});
+
+describe('rollups under concurrency', () => {
+  it('count every event when batches for the same partner and day commit at once', async () => {
+    const [seller] = await createChain(db, programId, 1);
+    const day = '2025-04-15';
+    const batches = Array.from({ length: 8 }, (_, batch) =>
+      Array.from({ length: 10 }, (_, index) => ({
+        externalId: uniqueId('concurrent'),
+        kind: index % 5 === 0 ? ('sale' as const) : ('click' as const),
+        referralCode: seller!.referralCode,
+        occurredAt: `${day}T${String(batch + 1).padStart(2, '0')}:${String(index).padStart(2, '0')}:00Z`,
+        ...(index % 5 === 0 ? { amount: 1_000 + batch, currency: 'USD' } : {}),
+      })),
+    );
+    await Promise.all([...batches.map((batch) => ingest(batch)), approveDueCommissions(db, new Date('2025-06-01T00:00:00Z'))]);
+    const rows = await db.execute<{ clicks: number; sales: number; revenue: number }>(sql`
+      select clicks, sales, revenue from analytics_partner_days where partner_id = ${seller!.id} and day = ${day}::date`);
+    expect(rows.rows).toEqual([{ clicks: 64, sales: 16, revenue: 2 * (8 * 1_000 + 28) }]);
+    expect(await rollupDrift(db)).toEqual([]);
+  });
+});

@@ -1,0 +1,173 @@
+import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
+import type { Database } from '../../db/client.js';
+import { signToken } from '../../server/auth/tokens.js';
+import { generateApiKeySecret } from '../../server/domain/api-keys/authenticate.js';
+import { insertIntoTree } from '../../server/domain/hierarchy/tree.js';
+import { programConfiguration } from '../../server/domain/programs/configuration.js';
+import { startBenchServer } from './lib/bench-server.js';
+import { createScratchDatabase, type ScratchDatabase } from './lib/scratch-database.js';
+
+/**
+ * `referrals.ingest` over HTTP (API key, batches of 1,000, sent one after the other as one service would) against
+ * PostgreSQL COPY of the same stored rows into the same table of a second scratch database seeded identically.
+ * Ingestion does much more than COPY: attribution per event, commissions for every sale (four levels), the fraud
+ * rules, the analytics rollups, the audit row; ratio = ingest events/s ÷ COPY events/s.
+ */
+
+const EVENTS = 20_000;
+const BATCH = 1_000;
+const PARTNERS = 200;
+const VISITORS = 3_000;
+const START = Date.parse('2025-01-01T00:00:00Z');
+
+const id = (kind: string, n: number) => `00000000-0000-4000-8000-${kind}${String(n).padStart(12 - kind.length, '0')}`;
+
+/** The same program, partners (chains of four) and API key, with the same ids, in either database. */
+async function seed(db: Database, keyHash: string, prefix: string): Promise<void> {
+  const configuration = programConfiguration.parse({
+    commissionTiers: [
+      {
+        name: 'standard',
+        rateType: 'percentage',
+        value: 1_000,
+        overrides: [1, 2, 3].map((level) => ({ level, rateType: 'percentage', value: 400 - level * 100 })),
+      },
+    ],
+    // Ordinary traffic at bench volume, not fraud: limits the synthetic load stays under.
+    rules: { maxHierarchyDepth: 3, fraud: { maxLeadsPerIpPerDay: 100_000, maxClicksPerMinute: 100_000, minSecondsClickToConversion: 0 } },
+  });
+  await db.execute(sql`insert into programs (id, name, currency) values (${id('a', 1)}, 'Bench program', 'USD')`);
+  await db.execute(sql`
+    insert into program_versions (program_id, version, configuration, reason, created_by, effective_from)
+    values (${id('a', 1)}, 1, ${JSON.stringify(configuration)}::jsonb, 'bench', 'bench', '2020-01-01T00:00:00Z')`);
+  await db.transaction(async (tx) => {
+    for (let n = 0; n < PARTNERS; n++) {
+      const parent = n % 4 === 0 ? null : id('b', n - 1);
+      await tx.execute(sql`
+        insert into partners (id, referral_code, name, email, country, status, program_id, tier, parent_id)
+        values (${id('b', n)}, ${`BENCH-${n}`}, ${`Bench partner ${n}`}, ${`bench-${n}@example.com`}, 'US', 'active',
+          ${id('a', 1)}, 'standard', ${parent})`);
+      await insertIntoTree(tx, id('b', n), parent);
+    }
+  });
+  await db.execute(sql`
+    insert into api_keys (id, name, prefix, key_hash, scopes, created_by)
+    values (${id('c', 1)}, 'bench', ${prefix}, ${keyHash}, array['ingest'], 'bench')`);
+}
+
+/** Clicks, leads and sales in time order: blocks of ten events of one visitor, six clicks, three leads, a sale. */
+function events() {
+  return Array.from({ length: EVENTS }, (_, n) => {
+    const visitor = Math.floor(n / 10) % VISITORS;
+    const slot = n % 10;
+    const kind = slot < 6 ? 'click' : slot < 9 ? 'lead' : 'sale';
+    return {
+      externalId: `bench-${n}`,
+      kind,
+      ...(kind === 'click' ? { referralCode: `BENCH-${visitor % PARTNERS}` } : {}),
+      ...(kind === 'sale' ? { amount: 1_000 + (n % 9_000), currency: 'USD' } : {}),
+      visitorId: `visitor-${visitor}`,
+      ip: `10.0.${visitor % 250}.${visitor % 200}`,
+      userAgent: 'Mozilla/5.0 (bench)',
+      occurredAt: new Date(START + n * 30_000).toISOString(),
+    };
+  });
+}
+
+async function ingestOverHttp(url: string, secret: string): Promise<number> {
+  const all = events();
+  const started = performance.now();
+  for (let offset = 0; offset < all.length; offset += BATCH) {
+    const response = await fetch(`${url}/trpc/referrals.ingest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': secret },
+      body: JSON.stringify({ events: all.slice(offset, offset + BATCH) }),
+    });
+    if (!response.ok) throw new Error(`referrals.ingest answered ${response.status}: ${await response.text()}`);
+    await response.arrayBuffer();
+  }
+  return performance.now() - started;
+}
+
+const COPIED = [
+  'external_id', 'kind', 'partner_ref', 'declared_partner_id', 'account_id', 'amount', 'currency', 'occurred_at', 'ip',
+  'user_agent', 'visitor_key', 'click_external_id', 'partner_id', 'program_id', 'program_version', 'attribution_status',
+  'attribution_method', 'attribution_reason', 'api_key_id',
+];
+
+/** COPY … FROM STDIN with pg alone: a Query that answers the server's CopyInResponse with the whole payload. */
+class CopyIn extends pg.Query {
+  constructor(
+    text: string,
+    private readonly payload: Buffer,
+    callback: (error: Error | undefined) => void,
+  ) {
+    super(text, undefined, callback);
+  }
+  handleCopyInResponse(connection: { sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void }) {
+    connection.sendCopyFromChunk(this.payload);
+    connection.endCopyFrom();
+  }
+}
+
+async function copyRows(source: ScratchDatabase, target: ScratchDatabase): Promise<number> {
+  const rows = await source.pool.query({
+    text: `select ${COPIED.map((column) => `${column}::text`).join(', ')} from referral_events order by id`,
+    rowMode: 'array',
+  });
+  const field = (value: string | null) => (value === null ? '\\N' : value.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!));
+  const payload = Buffer.from(rows.rows.map((row: (string | null)[]) => row.map(field).join('\t')).join('\n') + '\n');
+  const client = await target.pool.connect();
+  try {
+    const started = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      void client.query(
+        new CopyIn(`copy referral_events (${COPIED.join(', ')}) from stdin`, payload, (error) => (error ? reject(error) : resolve())),
+      );
+    });
+    return performance.now() - started;
+  } finally {
+    client.release();
+  }
+}
+
+export async function run(): Promise<{ scenario: string; ratio: number; note?: string; sideA?: string; sideB?: string }[]> {
+  const ingestDb = await createScratchDatabase();
+  const copyDb = await createScratchDatabase();
+  try {
+    const key = generateApiKeySecret();
+    await seed(ingestDb.db, key.keyHash, key.prefix);
+    await seed(copyDb.db, key.keyHash, key.prefix);
+    const jwtSecret = randomBytes(32).toString('hex');
+    const server = await startBenchServer(
+      { DATABASE_URL: ingestDb.url, AUTH_JWT_SECRET: jwtSecret, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000000', SCHEDULER_ENABLED: 'false' },
+      { procedure: 'users.list', input: { limit: 1 }, token: await signToken({ secret: jwtSecret, sub: 'bench', roles: ['affiliate_admin'] }) },
+    );
+    let ingestMs: number;
+    try {
+      ingestMs = await ingestOverHttp(server.url, key.secret);
+    } finally {
+      await server.stop();
+    }
+    const copyMs = await copyRows(ingestDb, copyDb);
+    const [stored, entries] = await Promise.all([
+      ingestDb.db.execute<{ n: number }>(sql`select count(*)::int as n from referral_events`),
+      ingestDb.db.execute<{ n: number }>(sql`select count(*)::int as n from commissions`),
+    ]);
+    const rate = (ms: number) => `${Math.round((EVENTS / ms) * 1000).toLocaleString('en-US')} events/s`;
+    return [
+      {
+        scenario: `referrals.ingest over HTTP, ${EVENTS.toLocaleString('en-US')} events in batches of ${BATCH} vs COPY of the same rows`,
+        ratio: copyMs / ingestMs,
+        sideA: rate(ingestMs),
+        sideB: rate(copyMs),
+        note: `ingestion also attributed every event and wrote ${entries.rows[0]!.n.toLocaleString('en-US')} ledger entries for ${(EVENTS / 10).toLocaleString('en-US')} sales (4 levels), ran the fraud rules, folded the analytics rollups and audited each batch; ${stored.rows[0]!.n} events stored`,
+      },
+    ];
+  } finally {
+    await Promise.all([ingestDb.drop(), copyDb.drop()]);
+  }
+}

@@ -1,0 +1,20 @@
+import Fastify from 'fastify';
+import { fastTRPCPlugin } from '../../../server/http/trpc-fastify.js';
+import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
+import { appRouter } from '../../../server/routers/index.js';
+import { createContext } from '../../../server/context.js';
+import { createCallerFactory } from '../../../server/trpc.js';
+
+const mode = process.argv[2];
+const app = Fastify({ logger: false, routerOptions: { maxParamLength: 5000 } });
+const deps = { db: null as any, verifyToken: null as any };
+const trpcOptions = { router: appRouter, createContext: ({ req }: any) => createContext(deps, req) };
+if (mode === 'stock') await app.register(fastifyTRPCPlugin, { prefix: '/trpc', trpcOptions } as any);
+else await app.register(fastTRPCPlugin, { prefix: '/trpc', trpcOptions } as any);
+app.get('/bench/ping', async () => ({ ok: true, time: new Date().toISOString() }));
+const caller = createCallerFactory(appRouter);
+app.get('/bench/caller', async (req) => caller(await createContext(deps, req)).system.ping());
+app.get('/bench/ctx', async (req) => { await createContext(deps, req); return { ok: true, time: new Date().toISOString() }; });
+app.get('/bench/cpu', async () => { const u = process.cpuUsage(); return { micros: u.user + u.system }; });
+await app.listen({ port: 4556, host: '127.0.0.1' });
+process.on('SIGTERM', () => process.exit(0));
