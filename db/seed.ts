@@ -86,12 +86,13 @@ export async function seedBenchData(db: Database, options: BenchSeedOptions): Pr
 
   const setup = await db.transaction(async (tx) => createSetup(tx, context));
   const withSetup = { ...context, ...setup };
-  const report = progress('partners', partnerCount);
-  await inSlices(0, partnerCount - 1, 50_000, report, (first, last) =>
-    db.transaction(async (tx) => {
-      await seeded(tx, first);
-      await insertPartners(tx, withSetup, first, last);
-    }),
+  await loadDeferringIndexes(db, 'partners', () =>
+    inSlices(0, partnerCount - 1, 50_000, progress('partners', partnerCount), (first, last) =>
+      db.transaction(async (tx) => {
+        await seeded(tx, first);
+        await insertPartners(tx, withSetup, first, last);
+      }),
+    ),
   );
   const earners = sql.raw(`bench_earners_${tag}`);
   try {
@@ -102,14 +103,13 @@ export async function seedBenchData(db: Database, options: BenchSeedOptions): Pr
       await insertPartnerRecords(tx, withSetup, earners);
     });
     progress('partner records', 1)(1);
-    const ids = await insertEvents(db, withSetup, earners, eventCount, progress('events', eventCount));
-    const commissions = await insertCommissions(db, withSetup, earners, ids, progress);
-    await inSlices(ids.first, ids.last, BATCH_ROWS, progress('rollups', ids.last - ids.first + 1), (first, last) =>
-      db.transaction((tx) => foldEventsIntoRollups(tx, sql`e.id between ${first} and ${last} and e.external_id like ${`${tag}-%`}`)),
+    const ids = await loadDeferringIndexes(db, 'referral_events', () =>
+      insertEvents(db, withSetup, earners, eventCount, progress('events', eventCount)),
     );
+    const commissions = await insertCommissions(db, withSetup, earners, ids, progress);
+    await foldRollups(db, withSetup, (slices) => progress('rollups', slices));
     progress('analyze', 1)(0);
-    await db.execute(sql`vacuum analyze partners, partner_tree, referral_events, commissions, analytics_partner_days,
-      analytics_partner_months, analytics_partner_activity, analytics_commission_days, partner_accounts`);
+    await db.execute(sql`vacuum analyze`);
     progress('analyze', 1)(1);
     return {
       tag,
@@ -123,6 +123,47 @@ export async function seedBenchData(db: Database, options: BenchSeedOptions): Pr
     };
   } finally {
     await db.execute(sql`drop table if exists ${earners}`);
+  }
+}
+
+/**
+ * Loading into an empty table, builds its secondary indexes once afterwards instead of entry by entry (the bulk-load
+ * way: several times faster); into a table with rows, just loads. Constraint indexes stay.
+ */
+async function loadDeferringIndexes<T>(db: Database, table: string, load: () => Promise<T>): Promise<T> {
+  const empty = await db.execute<{ empty: boolean }>(sql`select not exists (select 1 from ${sql.identifier(table)}) as empty`);
+  if (!empty.rows[0]!.empty) return load();
+  const indexes = await db.execute<{ name: string; definition: string }>(sql`
+    select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as definition from pg_index i
+    where i.indrelid = ${table}::regclass and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)`);
+  for (const index of indexes.rows) await db.execute(sql.raw(`drop index ${index.name}`));
+  try {
+    return await load();
+  } finally {
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`set local maintenance_work_mem = '256MB'`);
+      for (const index of indexes.rows) await tx.execute(sql.raw(index.definition));
+    });
+  }
+}
+
+/**
+ * The rollups, folded from the seed's events by the function ingestion uses, a month of event time at a time: a
+ * day or month row is then written once, not once per batch that touches it.
+ */
+async function foldRollups(db: Database, seeding: Seeding, progress: (slices: number) => (done: number) => void): Promise<void> {
+  const months: Date[] = [];
+  for (let month = new Date(Date.UTC(seeding.from.getUTCFullYear(), seeding.from.getUTCMonth(), 1)); month < seeding.to; ) {
+    months.push(month);
+    month = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1));
+  }
+  const slices = months.map((start, index) => ({ start: index === 0 ? new Date(0) : start, end: months[index + 1] ?? seeding.now }));
+  const report = progress(slices.length);
+  for (const [index, slice] of slices.entries()) {
+    await db.transaction((tx) =>
+      foldEventsIntoRollups(tx, sql`e.occurred_at >= ${instant(slice.start)} and e.occurred_at < ${instant(slice.end)} and e.external_id like ${`${seeding.tag}-%`}`),
+    );
+    report(index + 1);
   }
 }
 
@@ -150,10 +191,10 @@ async function createSetup(tx: Executor, context: SeedContext): Promise<Setup> {
   const managerRows = await tx.execute<{ id: string }>(sql`
     insert into users (email, name, roles)
     select 'bench-' || ${tag} || '-manager-' || k || '@example.com', 'Bench Manager ' || k, '{partner_manager}'
-    from generate_series(1, ${managers}) k
+    from generate_series(1, ${managers}::int) k
     returning id`);
   const agreements = await tx.execute<{ id: string }>(sql`
-    insert into agreement_versions (version, title, body, content_hash, requires_reacceptance, published_by, published_at)
+    insert into agreement_versions (version, title, body, content_hash, requires_reacceptance, published_by, created_at)
     select coalesce((select max(version) from agreement_versions), 0) + k, 'Bench terms ' || k, 'Terms of the bench program.',
       md5(${tag} || k), true, 'bench-seed', ${instant(from)} - make_interval(days => 400 - 200 * k)
     from generate_series(1, 2) k
@@ -194,7 +235,7 @@ async function createSetup(tx: Executor, context: SeedContext): Promise<Setup> {
 /** The seed's partner number `n` → its id. */
 const partnerId = (tag: string, n: SQL) => sql`md5(${tag} || '-partner-' || ${n})::uuid`;
 const seedPartners = (seeding: Seeding) =>
-  sql`(select ${partnerId(seeding.tag, sql`n`)} as id from generate_series(0, ${seeding.partnerCount - 1}) n)`;
+  sql`(select ${partnerId(seeding.tag, sql`n`)} as id from generate_series(0, ${seeding.partnerCount - 1}::int) n)`;
 
 /**
  * Partners n in [first, last]: signed up over the two years before today (older ones have lower numbers), with a
@@ -244,7 +285,7 @@ async function insertPartners(tx: Executor, seeding: Seeding, first: number, las
         from (
           select n, random() as u_status, random() as u_tier, random() as u_manager, random() as u_parent, random() as u_link,
             ${instant(start)} + make_interval(secs => (n + random()) / ${count} * ${span / 1000}) as created
-          from generate_series(${first}, ${last}) n
+          from generate_series(${first}::int, ${last}::int) n
         ) drawn
       ) shaped
     ) partner`);
@@ -270,18 +311,18 @@ async function insertPartnerRecords(tx: Executor, seeding: Seeding, earners: SQL
     )
     select ancestor_id, descendant_id, depth from closure`);
   await tx.execute(sql`
-    insert into enrollments (partner_id, program_id, tier, agreement_version_id, enrolled_by, enrolled_at)
+    insert into enrollments (partner_id, program_id, tier, agreement_version_id, enrolled_by, created_at)
     select p.id, p.program_id, p.tier, ${previous}, 'bench-seed', p.enrolled_at
     from partners p join ${ours} s on s.id = p.id where p.program_id is not null`);
   await tx.execute(sql`
-    insert into agreement_acceptances (partner_id, agreement_version_id, accepted_at, recorded_by, recorded_at)
+    insert into agreement_acceptances (partner_id, agreement_version_id, accepted_at, recorded_by, created_at)
     select p.id, v.id, p.enrolled_at, 'bench-seed', p.enrolled_at
     from partners p join ${ours} s on s.id = p.id
     cross join lateral (select ${previous}::uuid as id union all select ${current}::uuid where random() < 0.85) v
     where p.enrolled_at is not null`);
   await tx.execute(sql`
     insert into compliance_documents (partner_id, kind, reference, checksum, issued_on, expires_on, status, reviewed_by,
-      reviewed_at, submitted_by, submitted_at)
+      reviewed_at, submitted_by, created_at)
     select id, 'w9', 'bench/' || id, encode(sha256(convert_to(id::text, 'UTF8')), 'hex'), issued, expires, status,
       case when status <> 'pending' then 'bench-seed' end, case when status <> 'pending' then submitted end, 'bench-seed', submitted
     from (
@@ -312,10 +353,10 @@ async function insertPartnerRecords(tx: Executor, seeding: Seeding, earners: SQL
     with accounts as (
       insert into accounts (id, name, external_ref)
       select md5(${tag} || '-account-' || k)::uuid, 'Bench Account ' || k, 'bench-' || ${tag} || '-' || k
-      from generate_series(1, ${Math.max(1, Math.floor(seeding.partnerCount / 2))}) k
+      from generate_series(1, ${Math.max(1, Math.floor(seeding.partnerCount / 2))}::int) k
       returning id
     )
-    insert into partner_accounts (partner_id, account_id, role, linked_at, linked_by, ended_at, ended_by)
+    insert into partner_accounts (partner_id, account_id, role, created_at, linked_by, ended_at, ended_by)
     select partner_id, id, 'referrer', linked_at, 'bench-seed',
       case when u_end < 0.1 then linked_at + (${instant(seeding.to)} - linked_at) * u_end * 10 end,
       case when u_end < 0.1 then 'bench-seed' end
@@ -441,7 +482,7 @@ function eventSlice(seeding: Seeding, earners: SQL, earnerCount: number, kind: '
       from (
         select n, random() as u_pick, random() as u_time, random() as u_amount, random() as u_late, random() as u_delay,
           random() as u_unattributed
-        from generate_series(${first}, ${last}) n
+        from generate_series(${first}::int, ${last}::int) n
       ) g
       join ${earners} e on e.rank = 1 + least(${earnerCount - 1}, floor(${earnerCount} * power(g.u_pick, 3)))::int
     ) drawn`;
@@ -553,7 +594,7 @@ async function main() {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
+    console.error(error instanceof Error ? `${error.message}${error.cause ? `\n${String(error.cause)}` : ''}` : error);
     process.exit(1);
   });
 }

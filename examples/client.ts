@@ -4,12 +4,13 @@
  */
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import type { AppRouter } from '../server/index.js';
+import superjson from 'superjson';
 
 const url = process.env.AFFILIATE_OPS_URL ?? 'http://127.0.0.1:3000/trpc';
 const token = process.env.AFFILIATE_OPS_TOKEN;
 
 const client = createTRPCClient<AppRouter>({
-  links: [httpBatchLink({ url, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
+  links: [httpBatchLink({ url, transformer: superjson, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
 });
 
 const ping = await client.system.ping.query();

@@ -54,9 +54,16 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     async stop() {
       if (!isRunning) return;
       isRunning = false;
-      await agenda.drain({ timeout: 10_000 });
-      // stop() releases the jobs this instance locked but did not start.
+      const drained = await agenda.drain({ timeout: 10_000 });
       await agenda.stop();
+      // drain() forgets the jobs it had locked but not started, so stop() cannot release them; without this they
+      // stay locked for the whole lock lifetime. When nothing of ours still runs, every lock in our name is stale.
+      if (drained.running === 0) {
+        await options.pool.query(
+          'update agenda_jobs set locked_at = null where last_modified_by = $1 and locked_at is not null',
+          [name],
+        );
+      }
     },
     running: () => isRunning,
   };

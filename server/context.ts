@@ -33,6 +33,10 @@ function apiKeyFrom(request: FastifyRequest): string | undefined {
   return /^ApiKey\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
 }
 
+// Built once: anonymous requests are common (public procedures, probes) and an error's stack trace is not free.
+const MISSING_TOKEN = new AppError('UNAUTHORIZED', 'Unauthorized: send Authorization: Bearer <token>');
+const MALFORMED_HEADER = new AppError('UNAUTHORIZED', 'Unauthorized: the Authorization header must be "Bearer <token>"');
+
 export async function createContext(deps: ContextDeps, request: FastifyRequest): Promise<Context> {
   const base = { db: deps.db, requestId: String(request.id), log: request.log, apiKey: null };
   const apiKeySecret = apiKeyFrom(request);
@@ -43,11 +47,11 @@ export async function createContext(deps: ContextDeps, request: FastifyRequest):
   }
   const header = request.headers.authorization;
   if (!header) {
-    return { ...base, principal: null, ability: null, authError: new AppError('UNAUTHORIZED', 'Unauthorized: send Authorization: Bearer <token>') };
+    return { ...base, principal: null, ability: null, authError: MISSING_TOKEN };
   }
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match?.[1]) {
-    return { ...base, principal: null, ability: null, authError: new AppError('UNAUTHORIZED', 'Unauthorized: the Authorization header must be "Bearer <token>"') };
+    return { ...base, principal: null, ability: null, authError: MALFORMED_HEADER };
   }
   try {
     const principal = await deps.verifyToken(match[1]);

@@ -1,5 +1,6 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import superjson from 'superjson';
 import { z } from 'zod';
 import type { ApiKeyScope } from '../db/schema/api-keys.js';
 import type { Action, SubjectType } from './auth/abilities.js';
@@ -28,6 +29,8 @@ const t = initTRPC
   .context<Context>()
   .meta<Meta>()
   .create({
+    // Dates, Maps and bigints reach the typed client as what its types say, not as strings.
+    transformer: superjson,
     errorFormatter({ shape, error, ctx }) {
       const { stack: _stack, ...data } = shape.data;
       if (error.cause instanceof z.ZodError) {

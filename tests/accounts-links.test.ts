@@ -136,7 +136,7 @@ describe('partners.unlinkAccount and partners.accounts', () => {
     await admin.partners.linkAccount.mutate({ partnerId: partner, accountId: kept, role: 'referrer' });
     await admin.partners.linkAccount.mutate({ partnerId: partner, accountId: dropped, role: 'referrer' });
     const ended = await admin.partners.unlinkAccount.mutate({ partnerId: partner, accountId: dropped, role: 'referrer' });
-    expect(ended).toMatchObject({ endedBy: 'admin-1', endedAt: expect.any(String) });
+    expect(ended).toMatchObject({ endedBy: 'admin-1', endedAt: expect.any(Date) });
     await expect(admin.partners.unlinkAccount.mutate({ partnerId: partner, accountId: dropped, role: 'referrer' })).rejects.toMatchObject({
       data: { code: 'NOT_FOUND' },
     });

@@ -63,9 +63,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+type BatchEvent = { externalId: string; kind: Generated['kind']; occurredAt: string; referralCode?: string; amount?: number; currency?: string; refundOf?: string };
+
 /** Turns generated events into a valid batch: refunds pick a stored sale and stay within what is left of it. */
-function toBatch(events: Generated[], sales: StoredSale[]) {
-  return events.flatMap((event) => {
+function toBatch(events: Generated[], sales: StoredSale[]): BatchEvent[] {
+  return events.flatMap((event): BatchEvent[] => {
     if (event.kind !== 'refund') {
       const base = { externalId: uniqueId(event.kind), kind: event.kind, referralCode: partners[event.partner]!.referralCode, occurredAt: iso(BASE + event.hoursAfterBase * HOUR) };
       if (event.kind !== 'sale') return [base];
@@ -104,7 +106,7 @@ describe('rollups equal the figures recomputed from the raw events', () => {
           const batch = toBatch(events, sales);
           if (batch.length > 0) await ingest(batch);
           for (const event of batch) {
-            if (event.kind === 'sale') sales.push({ externalId: event.externalId, at: Date.parse(event.occurredAt), remaining: (event as { amount: number }).amount });
+            if (event.kind === 'sale') sales.push({ externalId: event.externalId, at: Date.parse(event.occurredAt), remaining: event.amount! });
           }
           await runStep(next);
         }

@@ -6,6 +6,7 @@ import type { AppRouter } from '../server/index.js';
 import { createTestDatabase } from './helpers/db.js';
 import { createPartner, createProgram, uniqueId } from './helpers/factories/money.js';
 import { startTestServer } from './helpers/server.js';
+import superjson from 'superjson';
 
 const database = await createTestDatabase();
 const db = database.db;
@@ -13,7 +14,7 @@ const server = await startTestServer(database, { SCHEDULER_ENABLED: 'false' });
 const admin = await server.client(['affiliate_admin'], { sub: 'admin-1' });
 
 const clientWith = (headers: Record<string, string>) =>
-  createTRPCClient<AppRouter>({ links: [httpLink({ url: `${server.url}/trpc`, headers })] });
+  createTRPCClient<AppRouter>({ links: [httpLink({ url: `${server.url}/trpc`, transformer: superjson, headers })] });
 const oneClick = async () => {
   const partner = await createPartner(db, { programId: await createProgram(db) });
   return { events: [{ externalId: uniqueId('click'), kind: 'click' as const, referralCode: partner.referralCode, occurredAt: '2025-05-01T10:00:00Z' }] };

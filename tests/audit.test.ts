@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import { asc, eq } from 'drizzle-orm';
 import pg from 'pg';
+import superjson from 'superjson';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { activity, activitySeals } from '../db/schema/activity.js';
 import { users, type Role } from '../db/schema/users.js';
@@ -37,6 +38,7 @@ function clientAs(url: string, roles: Role[], sub: string, requestId: string) {
     links: [
       httpLink({
         url: `${url}/trpc`,
+        transformer: superjson,
         headers: async () => ({ authorization: `Bearer ${await tokenFor(roles, { sub })}`, 'x-request-id': requestId }),
       }),
     ],

@@ -41,7 +41,7 @@ describe('commissions.list and commissions.balance', () => {
       ['earning', 'pending', 2_000, false],
     ]);
     expect(all.items[0]).toMatchObject({ reversesId: all.items[1]!.id, refundEventId: expect.any(Number), eventId: all.items[1]!.eventId });
-    expect(all.items[1]).toMatchObject({ programVersion: 1, tier: 'standard', rateType: 'percentage', rateValue: 1_000, holdUntil: '2025-05-31T10:00:00.000Z' });
+    expect(all.items[1]).toMatchObject({ programVersion: 1, tier: 'standard', rateType: 'percentage', rateValue: 1_000, holdUntil: new Date('2025-05-31T10:00:00.000Z') });
 
     const firstPage = await manager.commissions.list.query({ partnerId: seller.id, limit: 1 });
     const secondPage = await manager.commissions.list.query({ partnerId: seller.id, limit: 1, cursor: firstPage.nextCursor! });

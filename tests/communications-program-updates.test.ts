@@ -65,7 +65,7 @@ describe('program updates', () => {
       requiresAcknowledgment: true,
     });
     const first = await partnerManager.programs.acknowledgeUpdate.mutate({ updateId: update.id, partnerId: managed.id });
-    expect(first).toMatchObject({ alreadyAcknowledged: false, acknowledgedAt: expect.any(String) });
+    expect(first).toMatchObject({ alreadyAcknowledged: false, acknowledgedAt: expect.any(Date) });
     const again = await partnerManager.programs.acknowledgeUpdate.mutate({ updateId: update.id, partnerId: managed.id });
     expect(again).toEqual({ ...first, alreadyAcknowledged: true });
 

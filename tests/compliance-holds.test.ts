@@ -31,7 +31,7 @@ describe('holds', () => {
     expect(open.items.map((hold) => hold.id)).toEqual([fraud.id, compliance.id]);
 
     const released = await officer.compliance.releaseHold.mutate({ holdId: compliance.id, reason: 'W-9 received and approved' });
-    expect(released).toMatchObject({ id: compliance.id, releasedBy: officerId, releasedAt: expect.any(String) });
+    expect(released).toMatchObject({ id: compliance.id, releasedBy: officerId, releasedAt: expect.any(Date) });
     const error = await officer.compliance.releaseHold.mutate({ holdId: compliance.id, reason: 'again' }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ data: { code: 'CONFLICT', details: { current: 'released', requested: 'released' } } });
     expect((error as Error).message).toMatch(/is released \(at .* by .*\); it cannot be released again/);

@@ -125,6 +125,26 @@ describe('startEmbeddedPostgres', { timeout: 60_000 }, () => {
     });
   });
 
+  it('leaves the process exit code alone once the package is loaded (its exit hook would force 0)', async () => {
+    const tempDir = await mkdtemp(path.join(os.tmpdir(), 'affiliate-ops-exit-'));
+    tempDirs.push(tempDir);
+    const dataDir = path.join(tempDir, 'pg');
+    const script = path.join(tempDir, 'exit-code.mjs');
+    const embeddedModule = pathToFileURL(path.join(repoRoot, 'db/embedded.ts')).href;
+    await writeFile(
+      script,
+      `import { startEmbeddedPostgres } from ${JSON.stringify(embeddedModule)};
+const db = await startEmbeddedPostgres({ dataDir: process.argv[2] });
+await db.stop();
+process.exitCode = 3;
+`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir], { cwd: repoRoot, stdio: 'ignore' });
+    children.push(child);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(3);
+  });
+
   it('shuts down the postgres orphaned by a SIGKILLed Node process and starts again', async () => {
     const tempDir = await mkdtemp(path.join(os.tmpdir(), 'affiliate-ops-pg-'));
     tempDirs.push(tempDir);

@@ -4,7 +4,7 @@ import { performanceThresholdsJob } from '../jobs/performance-thresholds.js';
 import { evaluateTier } from '../server/domain/performance/evaluate.js';
 import { measurePartners, type MetricValues } from '../server/domain/performance/metrics.js';
 import { planTierChanges } from '../server/domain/performance/plan.js';
-import { performanceThreshold, type ProgramConfigurationInput } from '../server/domain/programs/configuration.js';
+import { PERFORMANCE_METRICS, performanceThreshold, type ProgramConfigurationInput } from '../server/domain/programs/configuration.js';
 import { createTestDatabase } from './helpers/db.js';
 import {
   countRows,
@@ -98,7 +98,7 @@ describe('the performance-threshold job', () => {
     const everyone = [climber, steady, idle, refunder, goldHolder, goldSlacker, star, suspended, middling];
 
     // What the job measures, over the 30 days to the clock.
-    const scope = { programId, currency: 'USD', tiers: ['bronze', 'silver', 'gold'], periods: [30] };
+    const scope = { programId, currency: 'USD', tiers: ['bronze', 'silver', 'gold'], periods: [30], metrics: [...PERFORMANCE_METRICS] };
     const measured = await measurePartners(db, scope, new Date('2025-06-01T00:00:00Z'));
     const metrics = (partnerId: string) => measured.get(partnerId)?.byPeriod.get(30);
     expect(metrics(steady)).toEqual({ conversions: 2, revenue: 20_000, conversion_rate: 2_500, refund_rate: 0, active_days: 3 });

@@ -247,6 +247,6 @@ describe('notification procedures', () => {
       message: expect.stringContaining(email.id),
     });
     const listed = await client.notifications.list.query({ partnerId: partner.id, state: 'read' });
-    expect(listed.items).toEqual([expect.objectContaining({ id: dashboard.id, readAt: expect.any(String) })]);
+    expect(listed.items).toEqual([expect.objectContaining({ id: dashboard.id, readAt: expect.any(Date) })]);
   });
 });

@@ -146,7 +146,7 @@ describe('Compliance Officer: reads everything, suspends for compliance, exports
     for (const reasonCode of ['fraud', 'performance', 'partner_request', 'other'] as const) {
       await forbidden(
         complianceOfficer.partners.suspend.mutate({ partnerId: partner.id, reasonCode, note: 'x' }),
-        new RegExp(`with reason ${reasonCode}; your roles may suspend only with reason compliance`),
+        new RegExp(`may not suspend partner \\S+ with reason ${reasonCode}: your roles may suspend only with reason compliance`),
       );
     }
     expect(await statusOf(partner.id)).toBe('active');

@@ -2,8 +2,10 @@ import { and, asc, count, eq, isNull, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { activity } from '../db/schema/activity.js';
 import { enrollments, partnerHolds, partnerPayoutDetails, partners, partnerStatusHistory, partnerTree, type PartnerStatus } from '../db/schema/partners.js';
+import { DEFAULT_MAX_HIERARCHY_DEPTH } from '../server/domain/hierarchy/depth-limit.js';
 import { payoutFingerprint } from '../server/domain/partners/payout.js';
 import { createTestDatabase } from './helpers/db.js';
+import { insertProgram, insertTree } from './helpers/factories/hierarchy.js';
 import {
   acceptCurrentAgreement,
   createPartner,
@@ -27,6 +29,8 @@ const programManager = await server.client(['program_manager']);
 const complianceOfficer = await server.client(['compliance_officer']);
 const program = await createTestProgram(db, { tiers: ['silver', 'gold'], requiredDocuments: ['w9'] });
 
+const referralCodeOf = async (id: string) =>
+  (await db.select({ code: partners.referralCode }).from(partners).where(eq(partners.id, id)))[0]!.code;
 const statusOf = async (id: string) => (await db.select({ status: partners.status }).from(partners).where(eq(partners.id, id)))[0]!.status;
 
 let applicant = 0;
@@ -127,6 +131,49 @@ describe('a partner through every step', () => {
   });
 });
 
+describe('announcements', () => {
+  it('tells subscribed tools (webhook outbox) and the partner (notification outbox) of each change, in its transaction', async () => {
+    await admin.webhooks.create.mutate({
+      url: 'http://127.0.0.1:9/partner-events',
+      events: ['partner.applied', 'partner.activated', 'partner.suspended', 'partner.reactivated', 'partner.terminated', 'partner.tier_changed'],
+    });
+    const { id: partnerId } = await admin.partners.submitApplication.mutate(application());
+    const trained = await createPartner(db, { status: 'trained', program });
+    await admin.partners.activate.mutate({ partnerId: trained.id });
+    await admin.partners.changeTier.mutate({ partnerId: trained.id, tier: 'gold', reasonCode: 'performance' });
+    await admin.partners.suspend.mutate({ partnerId: trained.id, reasonCode: 'compliance', note: 'W-9 expired' });
+    await expect(admin.partners.reactivate.mutate({ partnerId: trained.id, reasonCode: 'other', note: 'x' })).rejects.toMatchObject({
+      data: { code: 'PRECONDITION_FAILED' },
+    });
+    await admin.partners.terminate.mutate({ partnerId: trained.id, reasonCode: 'partner_request', note: 'leaving' });
+
+    const events = async (id: string) =>
+      (
+        await db.execute<{ event_type: string; data: Record<string, unknown> }>(
+          sql`select event_type, (body::jsonb)->'data' as data from webhook_deliveries where (body::jsonb)->'data'->>'partnerId' = ${id} order by created_at, event_type`,
+        )
+      ).rows;
+    expect((await events(partnerId)).map((event) => event.event_type)).toEqual(['partner.applied']);
+    const trainedEvents = await events(trained.id);
+    expect(trainedEvents.map((event) => event.event_type)).toEqual(['partner.activated', 'partner.tier_changed', 'partner.suspended', 'partner.terminated']);
+    expect(trainedEvents[2]!.data).toMatchObject({ fromStatus: 'active', toStatus: 'suspended', reasonCode: 'compliance' });
+    expect(JSON.stringify(trainedEvents)).not.toContain('W-9 expired');
+
+    const notices = async (id: string) =>
+      (await db.execute<{ kind: string; channel: string }>(sql`select kind, channel from notifications where partner_id = ${id} order by created_at, kind, channel`)).rows;
+    expect(await notices(partnerId)).toEqual([
+      { kind: 'application_received', channel: 'dashboard' },
+      { kind: 'application_received', channel: 'email' },
+    ]);
+    expect([...new Set((await notices(trained.id)).map((notice) => notice.kind))]).toEqual([
+      'partner_activated',
+      'tier_changed',
+      'partner_suspended',
+      'partner_terminated',
+    ]);
+  });
+});
+
 describe('partners.apply', () => {
   it('refuses a second application with the same email in any letter case', async () => {
     const first = application();
@@ -135,6 +182,14 @@ describe('partners.apply', () => {
       data: { code: 'CONFLICT' },
       message: expect.stringContaining('already exists'),
     });
+  });
+
+  it('accepts exactly one of 10 parallel applications with the same email', async () => {
+    const same = application();
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => admin.partners.submitApplication.mutate(same)));
+    const codes = results.map((result) => (result.status === 'fulfilled' ? 'OK' : (result.reason as { data?: { code?: string } }).data?.code));
+    expect(codes.filter((code) => code === 'OK')).toHaveLength(1);
+    expect(codes.filter((code) => code === 'CONFLICT')).toHaveLength(9);
   });
 
   it('makes the owner of a referral code the parent and places the partner in the tree', async () => {
@@ -167,6 +222,35 @@ describe('partners.apply', () => {
       data: { code: 'BAD_REQUEST', fieldErrors: { promotionalMethods: expect.any(Array) } },
     });
     expect(await db.select({ n: count() }).from(partners)).toEqual(before);
+  });
+
+  it("refuses a referral code whose owner is at its program's maximum depth, and accepts one a level higher", async () => {
+    const programId = await insertProgram(db, { maxHierarchyDepth: 2 });
+    const [root, middle, deepest] = await insertTree(db, [null, 0, 1], { programId });
+    const before = await db.select({ n: count() }).from(partners);
+    await expect(admin.partners.submitApplication.mutate(application({ referralCode: await referralCodeOf(deepest!) }))).rejects.toMatchObject({
+      data: { code: 'CONFLICT', httpStatus: 409, details: { maxHierarchyDepth: 2, resultingDepth: 3, programId, parentId: deepest, field: 'referralCode' } },
+      message: expect.stringContaining(`at depth 3; at most 2 levels are allowed above a partner (rules.maxHierarchyDepth = 2, program ${programId})`),
+    });
+    expect(await db.select({ n: count() }).from(partners)).toEqual(before);
+
+    const recruited = await admin.partners.submitApplication.mutate(application({ referralCode: await referralCodeOf(middle!) }));
+    expect(recruited.parentId).toBe(middle);
+    expect((await admin.partners.upline.query({ partnerId: recruited.id })).items.map((member) => [member.level, member.id])).toEqual([
+      [1, middle],
+      [2, root],
+    ]);
+  });
+
+  it('holds a recruiter without a program to the configuration default', async () => {
+    const chain = await insertTree(db, Array.from({ length: DEFAULT_MAX_HIERARCHY_DEPTH + 1 }, (_, index) => (index === 0 ? null : index - 1)));
+    await expect(admin.partners.submitApplication.mutate(application({ referralCode: await referralCodeOf(chain.at(-1)!) }))).rejects.toMatchObject({
+      data: { code: 'CONFLICT', details: { maxHierarchyDepth: DEFAULT_MAX_HIERARCHY_DEPTH, programId: null } },
+      message: expect.stringContaining('the default for a partner without a program'),
+    });
+    await expect(admin.partners.submitApplication.mutate(application({ referralCode: await referralCodeOf(chain.at(-2)!) }))).resolves.toMatchObject({
+      parentId: chain.at(-2),
+    });
   });
 
   it('gives every partner its own referral code', async () => {
@@ -378,7 +462,9 @@ describe('refused calls', () => {
         (select count(*) from partner_payout_details where partner_id = ${partnerId}) as payout,
         (select count(*) from partner_holds where partner_id = ${partnerId}) as holds,
         (select count(*) from partner_tier_history where partner_id = ${partnerId}) as tiers,
-        (select count(*) from activity where entity_type = 'partner' and entity_id = ${partnerId}) as audit`);
+        (select count(*) from activity where entity_type = 'partner' and entity_id = ${partnerId}) as audit,
+        (select count(*) from notifications where partner_id = ${partnerId}) as notices,
+        (select count(*) from webhook_deliveries where (body::jsonb)->'data'->>'partnerId' = ${partnerId}) as events`);
     return tables.rows[0];
   }
 
@@ -404,6 +490,24 @@ describe('refused calls', () => {
     await expect(admin.partners.activate.mutate({ partnerId: '00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({ data: { code: 'NOT_FOUND' } });
     await expect(admin.partners.get.query({ partnerId: 'partner-1' })).rejects.toMatchObject({
       data: { code: 'BAD_REQUEST', fieldErrors: { partnerId: expect.any(Array) } },
+    });
+  });
+});
+
+describe('partners.update', () => {
+  it('changes profile fields, and refuses an email another partner has and an empty change', async () => {
+    const [one, two] = [await createPartner(db, { status: 'active', program }), await createPartner(db, { status: 'applied' })];
+    await expect(admin.partners.update.mutate({ partnerId: one.id, website: 'https://new.example.com', promotionalMethods: ['video'] })).resolves.toMatchObject({
+      website: 'https://new.example.com',
+      promotionalMethods: ['video'],
+    });
+    await expect(admin.partners.update.mutate({ partnerId: one.id, email: two.email.toUpperCase() })).rejects.toMatchObject({
+      data: { code: 'CONFLICT' },
+      message: expect.stringContaining('already exists'),
+    });
+    await expect(admin.partners.update.mutate({ partnerId: one.id })).rejects.toMatchObject({
+      data: { code: 'BAD_REQUEST' },
+      message: expect.stringContaining('give at least one field to change'),
     });
   });
 });

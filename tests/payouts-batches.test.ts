@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { approvePayoutBatch } from '../server/domain/payouts/approve.js';
 import { cancelPayouts } from '../server/domain/payouts/cancel.js';
 import { createPayoutBatch } from '../server/domain/payouts/create-batch.js';
+import { recordOutcome } from '../server/domain/payouts/outcome.js';
 import { cancelInput, createBatchInput } from '../server/domain/payouts/schemas.js';
+import { submitPayoutBatch } from '../server/domain/payouts/submit.js';
+import type { PaymentOutcome, PaymentProcessor } from '../server/payments/processor.js';
 import { createTestDatabase } from './helpers/db.js';
 import { addProgramVersion, threeLevelConfiguration } from './helpers/factories/money.js';
 import { callerFor, insertDocument, insertPayoutDetails } from './helpers/factories/partners.js';
@@ -12,6 +16,7 @@ import {
   addApprovedReversal,
   createPayablePartner,
   createPayoutProgram,
+  ledgerSummary,
   placeHold,
 } from './helpers/factories/payouts.js';
 
@@ -224,5 +229,38 @@ describe('payouts.cancel', () => {
   it('names the field when neither or both of batchId and payoutId are given', () => {
     expect(() => cancelInput.parse({ reason: 'x' })).toThrow(/give either batchId/);
     expect(() => cancelInput.parse({ batchId: randomUUID(), payoutId: randomUUID(), reason: 'x' })).toThrow(/give either batchId/);
+  });
+});
+
+describe('recording the processor’s answer', () => {
+  /** A processor that never answers: every payment stays unconfirmed. */
+  const silent: PaymentProcessor = {
+    callTimeoutMs: 1_000,
+    submit: async (orders) => new Map(orders.map((order) => [order.reference, { kind: 'unconfirmed', code: 'timeout', message: 'no answer' }])),
+    lookup: async (references) => new Map(references.map((reference) => [reference, null])),
+  };
+  const paid: PaymentOutcome = { kind: 'paid', processorPaymentId: 'payment_1', processorBatchId: 'batch_1' };
+
+  it('records an answer only for the current attempt, and settles the ledger once', async () => {
+    const program = await createPayoutProgram(db, { minimumPayout: 100 });
+    const partner = await createPayablePartner(db, program);
+    await addApprovedEntry(db, partner.id, 1_000);
+    const { batch } = await createBatch({ partnerIds: [partner.id] });
+    await approvePayoutBatch(db, callerFor(['affiliate_admin']), { batchId: batch!.id });
+    const submitted = await submitPayoutBatch(db, silent, admin, { batchId: batch!.id });
+    const payout = submitted.payouts[0]!;
+    expect(payout).toMatchObject({ status: 'unconfirmed', attempts: 1, failureCode: 'timeout' });
+    // A retry claimed the payout as attempt 2 (committed), then the late answer of attempt 1 arrives.
+    await db.execute(sql`update payouts set status = 'submitting', attempts = 2 where id = ${payout.id}`);
+    const claimed = { id: payout.id, batchId: batch!.id, partnerId: partner.id, currency: 'USD', amount: 1_000 };
+
+    expect(await recordOutcome(db, admin.actor, { ...claimed, attempt: 1 }, paid)).toBe(false);
+    expect(await ledgerSummary(db, partner.id)).toMatchObject({ approved: 1_000, payoutEntries: 0 });
+    expect(await recordOutcome(db, admin.actor, { ...claimed, attempt: 2 }, paid)).toBe(true);
+    expect(await recordOutcome(db, admin.actor, { ...claimed, attempt: 2 }, paid)).toBe(false);
+    expect(await ledgerSummary(db, partner.id)).toEqual({ balance: 0, approved: 0, paidOut: 1_000, payoutEntries: 1 });
+    const activity = await db.execute<{ action: string }>(sql`
+      select action from activity where entity_type = 'payout' and entity_id = ${payout.id} order by id`);
+    expect(activity.rows.map((row) => row.action)).toEqual(['payout.submit', 'payout.unconfirmed', 'payout.paid']);
   });
 });

@@ -14,7 +14,7 @@ const settings = {
   clientId: TEST_TIPALTI_CLIENT.id,
   clientSecret: TEST_TIPALTI_CLIENT.secret,
   payerName: 'Affiliate Ops Test',
-  timeoutMs: 300,
+  timeoutMs: 1_500,
 };
 const tipalti = new TipaltiProcessor(settings);
 

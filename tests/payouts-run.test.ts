@@ -16,7 +16,7 @@ import { startTestServer } from './helpers/server.js';
 
 const database = await createTestDatabase();
 const db = database.db;
-const tipalti = await startTestTipalti({ timeoutMs: 400 });
+const tipalti = await startTestTipalti();
 const server = await startTestServer(database, { ...tipalti.env, SCHEDULER_ENABLED: 'false' });
 const creator = await server.client(['affiliate_admin']);
 const approver = await server.client(['affiliate_admin']);
@@ -44,7 +44,7 @@ async function approvedBatch(...partners: TestPartner[]) {
   return batch!;
 }
 
-const payoutOf = (batch: { payouts: { id: string; partnerId: string }[] }, partner: TestPartner) =>
+const payoutOf = <P extends { partnerId: string }>(batch: { payouts: P[] }, partner: TestPartner): P =>
   batch.payouts.find((payout) => payout.partnerId === partner.id)!;
 
 async function webhookEvents(payoutId: string): Promise<string[]> {
@@ -67,7 +67,7 @@ describe('a payout run against the local Tipalti', () => {
 
     const submitted = await creator.payouts.submit.mutate({ batchId: batch.id });
 
-    expect(submitted).toMatchObject({ status: 'completed', submittedBy: expect.any(String), completedAt: expect.any(String) });
+    expect(submitted).toMatchObject({ status: 'completed', submittedBy: expect.any(String), completedAt: expect.any(Date) });
     expect(submitted.payouts.map((payout) => payout.status)).toEqual(['paid', 'paid']);
     const aliceOut = payoutOf(submitted, alice.partner);
     expect(tipalti.payments().filter((payment) => payment.refCode === aliceOut.id)).toEqual([
@@ -230,7 +230,9 @@ describe('failures and retries', () => {
     const { partner } = await partnerOwed(1_100);
     const batch = await approvedBatch(partner);
     await db.execute(sql`update payout_batches set status = 'submitted' where id = ${batch.id}`);
-    await db.execute(sql`update payouts set status = 'submitting', attempts = 1, last_attempt_at = now() where batch_id = ${batch.id}`);
+    // An attempt that just started; dated a little ahead so a slow machine cannot age it past the stale threshold.
+    await db.execute(sql`
+      update payouts set status = 'submitting', attempts = 1, last_attempt_at = now() + interval '1 minute' where batch_id = ${batch.id}`);
     const payoutId = batch.payouts[0]!.id;
     await expect(creator.payouts.retry.mutate({ batchId: batch.id, payoutIds: [payoutId] })).rejects.toMatchObject({
       data: { code: 'CONFLICT' },
@@ -317,7 +319,7 @@ describe('the ledger changing under a batch', () => {
 
     expect(retried.payouts[0]).toMatchObject({ status: 'paid', amount: 5_000 });
     expect(retried.payouts[0]!.items).toEqual([
-      { commissionId: entries[0], amount: 2_000, releasedAt: expect.any(String), releaseReason: 'not_settled' },
+      { commissionId: entries[0], amount: 2_000, releasedAt: expect.any(Date), releaseReason: 'not_settled' },
       { commissionId: entries[1], amount: 3_000, releasedAt: null, releaseReason: null },
     ]);
     expect(await ledgerSummary(db, partner.id)).toEqual({ balance: -2_000, approved: -2_000, paidOut: 3_000, payoutEntries: 1 });

@@ -14,6 +14,7 @@ import {
   type TestPartner,
 } from './helpers/factories/money.js';
 import { startTestServer } from './helpers/server.js';
+import superjson from 'superjson';
 
 const database = await createTestDatabase();
 const db = database.db;
@@ -25,7 +26,7 @@ let programId: string;
 beforeAll(async () => {
   const key = await createIngestKey(db);
   service = createTRPCClient<AppRouter>({
-    links: [httpLink({ url: `${server.url}/trpc`, headers: { 'x-api-key': key.secret } })],
+    links: [httpLink({ url: `${server.url}/trpc`, transformer: superjson, headers: { 'x-api-key': key.secret } })],
   });
   programId = await createProgram(db);
 });
@@ -276,8 +277,8 @@ describe('referrals.list', () => {
     );
     expect(third.nextCursor).toBeNull();
 
-    const ranged = await admin.referrals.list.query({ ...filter, occurred: { from: '2025-06-02T00:00:00Z', to: '2025-06-04T00:00:00Z' } as never });
-    expect(ranged.items.map((item) => item.occurredAt)).toEqual(['2025-06-03T10:00:00.000Z', '2025-06-02T10:00:00.000Z']);
+    const ranged = await admin.referrals.list.query({ ...filter, occurred: { from: new Date('2025-06-02T00:00:00Z'), to: new Date('2025-06-04T00:00:00Z') } });
+    expect(ranged.items.map((item) => item.occurredAt)).toEqual([new Date('2025-06-03T10:00:00.000Z'), new Date('2025-06-02T10:00:00.000Z')]);
     expect(first.items[0]).toMatchObject({ ip: browser.ip, userAgent: browser.userAgent });
 
     const manager = await server.client(['partner_manager']);

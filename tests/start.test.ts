@@ -9,6 +9,7 @@ import { createTRPCClient, httpLink } from '@trpc/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../server/index.js';
 import { tokenFor } from './helpers/auth.js';
+import superjson from 'superjson';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SECRET = 'start-test-secret-0123456789abcdef0123456789';
@@ -74,7 +75,7 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 
 async function adminClient(url: string) {
   const token = await tokenFor(['affiliate_admin'], { secret: SECRET });
-  return createTRPCClient<AppRouter>({ links: [httpLink({ url: `${url}/trpc`, headers: { authorization: `Bearer ${token}` } })] });
+  return createTRPCClient<AppRouter>({ links: [httpLink({ url: `${url}/trpc`, transformer: superjson, headers: { authorization: `Bearer ${token}` } })] });
 }
 
 const isAlive = (pid: number) => {

@@ -21,7 +21,7 @@ const server = await startTestServer(database, {
 
 const agent = await createStaffUser(db, ['partner_manager']);
 const staff = await server.client(['partner_manager'], { sub: agent.id });
-const hours = (ticket: { createdAt: string; dueAt: string }) => (Date.parse(ticket.dueAt) - Date.parse(ticket.createdAt)) / 3_600_000;
+const hours = (ticket: { createdAt: Date; dueAt: Date }) => (ticket.dueAt.getTime() - ticket.createdAt.getTime()) / 3_600_000;
 
 describe('support tickets', () => {
   it('opens a ticket with the partner’s message, due by its priority', async () => {
@@ -55,7 +55,7 @@ describe('support tickets', () => {
 
     const answered = await staff.tickets.reply.mutate({ id: ticket.id, body: 'Thanks, I see it now.', author: 'partner' });
     expect(answered.ticket.status).toBe('open');
-    expect(Date.parse(answered.ticket.dueAt)).toBeGreaterThan(Date.parse(ticket.dueAt));
+    expect(answered.ticket.dueAt.getTime()).toBeGreaterThan(ticket.dueAt.getTime());
     const detail = await staff.tickets.get.query({ id: ticket.id });
     expect(detail.messages.map((message) => message.author)).toEqual(['partner', 'staff', 'partner']);
     expect(sink.received.filter((received) => received.to.includes(partner.email))).toHaveLength(1);

@@ -3,6 +3,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
+import superjson from 'superjson';
 import { z } from 'zod';
 import { fastTRPCPlugin, type FastTRPCHandlerOptions } from '../server/http/trpc-fastify.js';
 import type { AppRouter } from '../server/index.js';
@@ -23,7 +24,7 @@ type LinkName = keyof typeof links;
 
 function clientFor(baseUrl: string, link: LinkName, token: string | null = null) {
   return createTRPCClient<AppRouter>({
-    links: [links[link]({ url: `${baseUrl}/trpc`, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
+    links: [links[link]({ url: `${baseUrl}/trpc`, transformer: superjson, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
   });
 }
 
@@ -57,7 +58,16 @@ async function send(baseUrl: string, request: RawRequest): Promise<RawResponse> 
 }
 
 const json = (value: unknown) => encodeURIComponent(JSON.stringify(value));
-const errorOf = (response: RawResponse) => (JSON.parse(response.body) as { error: { message: string; data: Record<string, unknown> } }).error;
+/** How superjson puts a plain JSON value on the wire (inputs, results and errors alike): no `meta` is needed. */
+const wire = (value: unknown) => ({ json: value });
+/** A procedure input in the app's wire format, ready for a query string. */
+const input = (value: unknown) => json(wire(value));
+/** A batch of inputs by call index, each in the app's wire format. */
+const batchInput = (inputs: Record<number, unknown>) => json(Object.fromEntries(Object.entries(inputs).map(([index, value]) => [index, wire(value)])));
+/** A mutation body in the app's wire format. */
+const body = (value: unknown) => JSON.stringify(wire(value));
+type WireError = { error: { json: { message: string; data: Record<string, unknown> } } };
+const errorOf = (response: RawResponse) => (JSON.parse(response.body) as WireError).error.json;
 
 async function rejection(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
   const error = await promise.then(
@@ -120,6 +130,7 @@ describe.each(Object.keys(servers) as (keyof typeof servers)[])('the %s adapter'
       links: [
         httpBatchLink({
           url: `${server.url}/trpc`,
+          transformer: superjson,
           fetch: (url, init) => {
             requested.push(String(url));
             return fetch(url, init);
@@ -128,19 +139,20 @@ describe.each(Object.keys(servers) as (keyof typeof servers)[])('the %s adapter'
       ],
     });
     const [ping, me] = await Promise.allSettled([anonymous.system.ping.query(), anonymous.users.me.query()]);
-    expect(requested).toEqual([`${server.url}/trpc/system.ping,users.me?batch=1&input=%7B%7D`]);
+    const noInput = superjson.serialize(undefined);
+    expect(requested).toEqual([`${server.url}/trpc/system.ping,users.me?batch=1&input=${json({ 0: noInput, 1: noInput })}`]);
     expect(ping).toMatchObject({ status: 'fulfilled', value: { ok: true } });
     expect(me).toMatchObject({ status: 'rejected', reason: { data: { code: 'UNAUTHORIZED', httpStatus: 401 } } });
   });
 
   it('answers a batch with mixed outcomes with 207 and one entry per call', async () => {
-    const response = await send(server.url, { path: `users.me,system.ping,users.list?batch=1&input=${json({ 2: { limit: 0 } })}` });
+    const response = await send(server.url, { path: `users.me,system.ping,users.list?batch=1&input=${batchInput({ 2: { limit: 0 } })}` });
     expect(response.status).toBe(207);
-    const body = JSON.parse(response.body) as Array<{ result?: { data: unknown }; error?: { data: { code: string; path: string } } }>;
-    expect(body).toHaveLength(3);
-    expect(body[0]?.error?.data).toMatchObject({ code: 'UNAUTHORIZED', path: 'users.me' });
-    expect(body[1]?.result?.data).toMatchObject({ ok: true });
-    expect(body[2]?.error?.data).toMatchObject({ code: 'UNAUTHORIZED', path: 'users.list' });
+    const entries = JSON.parse(response.body) as Array<{ result?: { data: { json: unknown } }; error?: { json: { data: { code: string; path: string } } } }>;
+    expect(entries).toHaveLength(3);
+    expect(entries[0]?.error?.json.data).toMatchObject({ code: 'UNAUTHORIZED', path: 'users.me' });
+    expect(entries[1]?.result?.data.json).toMatchObject({ ok: true });
+    expect(entries[2]?.error?.json.data).toMatchObject({ code: 'UNAUTHORIZED', path: 'users.list' });
   });
 
   it('answers a batch whose calls all fail alike with their common status', async () => {
@@ -160,10 +172,10 @@ describe.each(Object.keys(servers) as (keyof typeof servers)[])('the %s adapter'
     expect(queryByPost).toMatchObject({ status: 405, allow: 'GET' });
     expect(errorOf(queryByPost).data).toMatchObject({ code: 'METHOD_NOT_SUPPORTED' });
 
-    const mutationByGet = await send(server.url, { path: `users.create?input=${json({ email: 'a@b.co', name: 'A', roles: ['program_manager'] })}`, token: adminToken });
+    const mutationByGet = await send(server.url, { path: `users.create?input=${input({ email: 'a@b.co', name: 'A', roles: ['program_manager'] })}`, token: adminToken });
     expect(mutationByGet).toMatchObject({ status: 405, allow: 'POST' });
-    const list = await send(server.url, { path: `users.list?input=${json({ search: 'a@b.co' })}`, token: adminToken });
-    expect(JSON.parse(list.body)).toEqual({ result: { data: { items: [], nextCursor: null } } });
+    const list = await send(server.url, { path: `users.list?input=${input({ search: 'a@b.co' })}`, token: adminToken });
+    expect(JSON.parse(list.body)).toEqual({ result: { data: wire({ items: [], nextCursor: null }) } });
   });
 
   it('answers malformed JSON input with BAD_REQUEST, only for procedures that read input', async () => {
@@ -186,8 +198,8 @@ describe.each(Object.keys(servers) as (keyof typeof servers)[])('the %s adapter'
   });
 
   it('refuses a body above the configured limit with 413', async () => {
-    const body = JSON.stringify({ email: 'big@example.com', name: 'x'.repeat(6 * 1024 * 1024), roles: ['program_manager'] });
-    const response = await send(server.url, { method: 'POST', path: 'users.create', token: adminToken, contentType: 'application/json', body });
+    const big = body({ email: 'big@example.com', name: 'x'.repeat(6 * 1024 * 1024), roles: ['program_manager'] });
+    const response = await send(server.url, { method: 'POST', path: 'users.create', token: adminToken, contentType: 'application/json', body: big });
     expect(response.status).toBe(413);
   });
 });
@@ -198,33 +210,34 @@ describe('the fast adapter answers exactly as the stock one', () => {
     'a query without a token': { path: 'users.me' },
     'a query with a malformed token header': { path: 'users.me', token: 'not a jwt' },
     'a token with a bad signature': { path: 'users.me', token: 'eyJhbGciOiJIUzI1NiJ9.e30.x' },
-    'a list with input': { path: `users.list?input=${json({ limit: 5 })}`, token: adminToken },
-    'a list with a bad limit': { path: `users.list?input=${json({ limit: -1 })}`, token: adminToken },
-    'a list with a non-uuid cursor': { path: `users.list?input=${json({ cursor: 'abc' })}`, token: adminToken },
+    'a list with input': { path: `users.list?input=${input({ limit: 5 })}`, token: adminToken },
+    'a list with a bad limit': { path: `users.list?input=${input({ limit: -1 })}`, token: adminToken },
+    'a list with a non-uuid cursor': { path: `users.list?input=${input({ cursor: 'abc' })}`, token: adminToken },
+    'an input not in the wire format': { path: `users.list?input=${json({ limit: -1 })}`, token: adminToken },
     'malformed JSON in the query string': { path: 'users.list?input=%7Bnot-json', token: adminToken },
     'an empty input parameter': { path: 'users.list?input=', token: adminToken },
     'an unknown procedure': { path: 'nothing.here' },
     'a router instead of a procedure': { path: 'users' },
     'an object prototype key as path': { path: 'constructor,__proto__?batch=1' },
     'a malformed escape in the path': { path: 'users.me%25E0%25A4%25A' },
-    'a query sent as POST': { method: 'POST', path: 'users.list', token: adminToken, contentType: 'application/json', body: '{}' },
-    'a mutation sent as GET': { path: `users.create?input=${json({ email: 'x@example.com', name: 'X', roles: ['program_manager'] })}`, token: adminToken },
-    'a mutation with invalid input': { method: 'POST', path: 'users.create', token: adminToken, contentType: 'application/json', body: JSON.stringify({ email: 'bad', name: '', roles: [] }) },
-    'a mutation on a missing row': { method: 'POST', path: 'users.update', token: adminToken, contentType: 'application/json', body: JSON.stringify({ id: '00000000-0000-4000-8000-000000000001', name: 'Y' }) },
+    'a query sent as POST': { method: 'POST', path: 'users.list', token: adminToken, contentType: 'application/json', body: body({}) },
+    'a mutation sent as GET': { path: `users.create?input=${input({ email: 'x@example.com', name: 'X', roles: ['program_manager'] })}`, token: adminToken },
+    'a mutation with invalid input': { method: 'POST', path: 'users.create', token: adminToken, contentType: 'application/json', body: body({ email: 'bad', name: '', roles: [] }) },
+    'a mutation on a missing row': { method: 'POST', path: 'users.update', token: adminToken, contentType: 'application/json', body: body({ id: '00000000-0000-4000-8000-000000000001', name: 'Y' }) },
     'a mutation without a body': { method: 'POST', path: 'users.update', token: adminToken, contentType: 'application/json' },
     'a mutation with malformed JSON': { method: 'POST', path: 'users.update', token: adminToken, contentType: 'application/json', body: '{"id":' },
-    'a mutation denied to the role': { method: 'POST', path: 'users.update', token: managerToken, contentType: 'application/json', body: JSON.stringify({ id: '00000000-0000-4000-8000-000000000001' }) },
-    'a mutation with a charset in the content type': { method: 'POST', path: 'users.update', token: adminToken, contentType: 'Application/JSON; charset=utf-8', body: '{}' },
-    'a mutation as text/plain': { method: 'POST', path: 'users.update', token: adminToken, contentType: 'text/plain', body: '{}' },
+    'a mutation denied to the role': { method: 'POST', path: 'users.update', token: managerToken, contentType: 'application/json', body: body({ id: '00000000-0000-4000-8000-000000000001' }) },
+    'a mutation with a charset in the content type': { method: 'POST', path: 'users.update', token: adminToken, contentType: 'Application/JSON; charset=utf-8', body: body({}) },
+    'a mutation as text/plain': { method: 'POST', path: 'users.update', token: adminToken, contentType: 'text/plain', body: body({}) },
     'a mutation without a content type': { method: 'POST', path: 'users.update', token: adminToken },
     'a GET with a form-data content type': { path: 'users.me', token: adminToken, contentType: 'multipart/form-data; boundary=x' },
-    'a batch with mixed results': { path: `users.me,nothing.here,users.list?batch=1&input=${json({ 2: { limit: 1 } })}`, token: managerToken },
+    'a batch with mixed results': { path: `users.me,nothing.here,users.list?batch=1&input=${batchInput({ 2: { limit: 1 } })}`, token: managerToken },
     'a batch with the same error': { path: 'users.me,users.list?batch=1' },
-    'a batch of successes': { path: `users.me,users.list?batch=1&input=${json({ 1: { limit: 2 } })}`, token: adminToken },
-    'a batch with array input': { path: `users.list,users.list?batch=1&input=${json([{ limit: 1 }, { limit: 2 }])}`, token: adminToken },
+    'a batch of successes': { path: `users.me,users.list?batch=1&input=${batchInput({ 1: { limit: 2 } })}`, token: adminToken },
+    'a batch with array input': { path: `users.list,users.list?batch=1&input=${json([wire({ limit: 1 }), wire({ limit: 2 })])}`, token: adminToken },
     'a batch with malformed JSON': { path: 'users.list,users.me?batch=1&input=%7B', token: adminToken },
     'a batch mixing queries and mutations': { path: 'users.me,users.create?batch=1', token: adminToken },
-    'a mutation batch': { method: 'POST', path: 'users.update,users.create?batch=1', token: adminToken, contentType: 'application/json', body: JSON.stringify({ 0: { id: 'nope' }, 1: { email: 'bad' } }) },
+    'a mutation batch': { method: 'POST', path: 'users.update,users.create?batch=1', token: adminToken, contentType: 'application/json', body: JSON.stringify({ 0: wire({ id: 'nope' }), 1: wire({ email: 'bad' }) }) },
     'a batch path without the batch flag': { path: 'users.me,users.list', token: adminToken },
     'a HEAD request': { method: 'HEAD', path: 'users.me' },
     'a body above the limit': { method: 'POST', path: 'users.update', token: adminToken, contentType: 'application/json', body: `"${'x'.repeat(6 * 1024 * 1024)}"` },
@@ -243,7 +256,7 @@ describe('the fast adapter answers exactly as the stock one', () => {
   });
 });
 
-// A router of the test's own: a transformer (the app has none), a context that can fail, an error listener.
+// A router of the test's own: a transformer of its own (not superjson, so its wire format is visible), a context that can fail, an error listener.
 const transformer = {
   serialize: (value: unknown) => ({ wrapped: value }),
   deserialize: (value: unknown) => (value as { wrapped: unknown }).wrapped,

@@ -184,7 +184,7 @@ describe('webhook delivery', () => {
     await raise(20);
     expect(await deliverDueWebhooks(db, post, options, soon())).toMatchObject({ claimed: 20, retrying: 20, endpointsDisabled: 1 });
     expect((await admin.webhooks.list.query({ status: 'disabled' })).items).toEqual([
-      expect.objectContaining({ id: endpoint.id, status: 'disabled', consecutiveFailures: 20, disabledAt: expect.any(String) }),
+      expect.objectContaining({ id: endpoint.id, status: 'disabled', consecutiveFailures: 20, disabledAt: expect.any(Date) }),
     ]);
 
     const notices = await db.execute<{ kind: string; channel: string; state: string; subject: string; body_text: string }>(

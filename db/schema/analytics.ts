@@ -35,6 +35,10 @@ export const analyticsPartnerDays = pgTable(
   (table) => [
     primaryKey({ columns: [table.partnerId, table.day, table.programId, table.currency] }),
     index('analytics_partner_days_program_idx').on(table.programId, table.day),
+    // Revenue ranking (percentile, concentration) reads only rows with revenue, straight from this index.
+    index('analytics_partner_days_revenue_idx')
+      .on(table.programId, table.day, table.partnerId, table.revenue)
+      .where(sql`${table.revenue} > 0`),
     check('analytics_partner_days_counts', sql`least(${table.clicks}, ${table.leads}, ${table.sales}, ${table.refunds}) >= 0`),
   ],
 );
@@ -52,6 +56,9 @@ export const analyticsPartnerMonths = pgTable(
   (table) => [
     primaryKey({ columns: [table.partnerId, table.month, table.programId, table.currency] }),
     index('analytics_partner_months_program_idx').on(table.programId, table.month),
+    index('analytics_partner_months_revenue_idx')
+      .on(table.programId, table.month, table.partnerId, table.revenue)
+      .where(sql`${table.revenue} > 0`),
     check('analytics_partner_months_first_day', sql`extract(day from ${table.month}) = 1`),
   ],
 );

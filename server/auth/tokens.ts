@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { ROLES, type Role } from '../../db/schema/users.js';
@@ -25,9 +26,10 @@ export interface VerifiedToken {
 export type TokenVerifier = (token: string) => Promise<VerifiedToken>;
 
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
-  const key: Uint8Array | JWTVerifyGetKey = options.jwksUrl
+  const key: KeyObject | JWTVerifyGetKey = options.jwksUrl
     ? createRemoteJWKSet(new URL(options.jwksUrl))
-    : new TextEncoder().encode(options.secret);
+    : // A KeyObject made once, so each verification does not import the secret again.
+      createSecretKey(new TextEncoder().encode(options.secret));
   const verifyOptions = {
     algorithms: options.jwksUrl ? ['RS256', 'ES256', 'EdDSA'] : ['HS256'],
     issuer: options.issuer,
@@ -38,7 +40,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     let payload: unknown;
     try {
       // Both overloads of jwtVerify accept these; TypeScript cannot pick one for a union.
-      ({ payload } = await jwtVerify(token, key as Uint8Array, verifyOptions));
+      ({ payload } = await jwtVerify(token, key as KeyObject, verifyOptions));
     } catch (error) {
       const reason =
         error instanceof joseErrors.JWTExpired

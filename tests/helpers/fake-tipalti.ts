@@ -34,7 +34,7 @@ export async function startTestTipalti(options: { timeoutMs?: number } = {}): Pr
       TIPALTI_CLIENT_ID: TEST_TIPALTI_CLIENT.id,
       TIPALTI_CLIENT_SECRET: TEST_TIPALTI_CLIENT.secret,
       TIPALTI_PAYER_NAME: 'Affiliate Ops Test',
-      TIPALTI_TIMEOUT_MS: String(options.timeoutMs ?? 400),
+      TIPALTI_TIMEOUT_MS: String(options.timeoutMs ?? 1_500),
     },
     paymentsPerReference: () => countBy(fake.payments(), (payment) => payment.refCode),
     instructionsPerReference: () => countBy(fake.instructions(), (instruction) => instruction.refCode),

@@ -6,6 +6,7 @@ import { startService, type RunningService } from '../../server/service.js';
 import type { Role } from '../../db/schema/users.js';
 import { TEST_JWT_SECRET, tokenFor } from './auth.js';
 import type { TestDatabase } from './db.js';
+import superjson from 'superjson';
 
 export interface TestServer extends RunningService {
   /** A typed client calling over HTTP; with roles it carries a fresh token for them. */
@@ -30,7 +31,7 @@ export async function startTestServer(database: TestDatabase, env: Record<string
   afterAll(() => service.stop());
   const clientWithToken = (token: string | null) =>
     createTRPCClient<AppRouter>({
-      links: [httpLink({ url: `${service.url}/trpc`, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
+      links: [httpLink({ url: `${service.url}/trpc`, transformer: superjson, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
     });
   return {
     ...service,

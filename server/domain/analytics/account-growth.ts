@@ -1,12 +1,13 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Executor } from '../../../db/client.js';
-import { partners } from '../../../db/schema/partners.js';
+import type { Database, Executor } from '../../../db/client.js';
+import { partnerAccounts, partners } from '../../../db/schema/partners.js';
 import { programs } from '../../../db/schema/programs.js';
 import { notFound } from '../../errors.js';
 import { piiVisibleSql, type Caller } from '../partners/access.js';
 import { bucketsOf, resolveRange, type DayRange } from './range.js';
 import type { AccountGrowthInput } from './schemas.js';
 import { authorizePartnerAnalytics, selectionFor } from './scope.js';
+import { inSnapshot } from './snapshot.js';
 import { dayStart } from './sources.js';
 
 export const TOP_REFERRERS_SHOWN = 20;
@@ -37,7 +38,11 @@ export interface AccountGrowth {
  * (a link's `linked_at` is when the account was referred, its `ended_at` when the partner stopped being its
  * referrer). One partner's, or those of every partner of the selection.
  */
-export async function accountGrowth(db: Executor, caller: Caller, input: AccountGrowthInput, now: Date = new Date()): Promise<AccountGrowth> {
+export function accountGrowth(db: Database, caller: Caller, input: AccountGrowthInput, now: Date = new Date()): Promise<AccountGrowth> {
+  return inSnapshot(db, (tx) => growthOf(tx, caller, input, now));
+}
+
+async function growthOf(db: Executor, caller: Caller, input: AccountGrowthInput, now: Date): Promise<AccountGrowth> {
   const range = resolveRange(input.dateRange, now, 365);
   const buckets = bucketsOf(range, input.granularity);
   if (input.partnerId) {
@@ -56,20 +61,19 @@ export async function accountGrowth(db: Executor, caller: Caller, input: Account
   const [from, to] = [dayStart(range.from), dayStart(range.to)];
   const bucket = (column: string) => sql`date_trunc(${input.granularity}, ${sql.raw(column)} at time zone 'UTC')::date::text`;
   const links = sql`
-    select pa.partner_id, pa.linked_at, pa.ended_at
-    from partner_accounts pa join partners on partners.id = pa.partner_id
-    where pa.role = 'referrer' and ${selection.partners}
-      ${input.partnerId ? sql`and pa.partner_id = ${input.partnerId}::uuid` : sql``}
-      and pa.linked_at < ${to} and (pa.ended_at is null or pa.ended_at >= ${from})`;
-  const [counts, top] = await Promise.all([
-    db.execute<{ what: 'linked' | 'ended' | 'open'; bucket: string | null; links: number }>(sql`
+    select ${partnerAccounts.partnerId} as partner_id, ${partnerAccounts.linkedAt} as linked_at, ${partnerAccounts.endedAt} as ended_at
+    from ${partnerAccounts} join partners on partners.id = ${partnerAccounts.partnerId}
+    where ${partnerAccounts.role} = 'referrer' and ${selection.partners}
+      ${input.partnerId ? sql`and ${partnerAccounts.partnerId} = ${input.partnerId}::uuid` : sql``}
+      and ${partnerAccounts.linkedAt} < ${to} and (${partnerAccounts.endedAt} is null or ${partnerAccounts.endedAt} >= ${from})`;
+  const counts = await db.execute<{ what: 'linked' | 'ended' | 'open'; bucket: string | null; links: number }>(sql`
       with links as materialized (${links})
       select 'linked' as what, ${bucket('linked_at')} as bucket, count(*)::int as links from links where linked_at >= ${from} group by 2
       union all
       select 'ended', ${bucket('ended_at')}, count(*)::int from links where ended_at >= ${from} and ended_at < ${to} group by 2
       union all
-      select 'open', null, count(*)::int from links where linked_at < ${from}`),
-    db.execute<{ partner_id: string; referral_code: string; name: string | null; referred: number; active_at_end: number }>(sql`
+      select 'open', null, count(*)::int from links where linked_at < ${from}`);
+  const top = await db.execute<{ partner_id: string; referral_code: string; name: string | null; referred: number; active_at_end: number }>(sql`
       with links as (${links}),
       ranked as (
         select partner_id, count(*) filter (where linked_at >= ${from})::int as referred,
@@ -81,8 +85,7 @@ export async function accountGrowth(db: Executor, caller: Caller, input: Account
       select r.partner_id, partners.referral_code, case when ${piiVisibleSql(caller.ability)} then partners.name end as name,
         r.referred, r.active_at_end
       from ranked r join partners on partners.id = r.partner_id
-      order by r.referred desc, r.partner_id`),
-  ]);
+      order by r.referred desc, r.partner_id`);
 
   const countOf = (what: 'linked' | 'ended', start: string) =>
     counts.rows.find((row) => row.what === what && row.bucket === start)?.links ?? 0;

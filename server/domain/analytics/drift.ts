@@ -6,12 +6,12 @@ import { rawSources, rollupSources } from './sources.js';
 /** All of time the rollups can hold. */
 const ALL_DAYS: DayRange = { from: '2000-01-01', to: '9999-01-01' };
 
-export interface Drift {
+export type Drift = {
   rollup: 'days' | 'months' | 'activity' | 'commission_days';
   key: Record<string, unknown>;
   stored: Record<string, unknown> | null;
   recomputed: Record<string, unknown> | null;
-}
+};
 
 /** Rows where `stored` and `recomputed` differ on `measures`; a row missing on one side counts as all zeros there. */
 function differences(rollup: Drift['rollup'], stored: SQL, recomputed: SQL, keys: string[], measures: string[]): SQL {

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Executor } from '../../../db/client.js';
+import type { Database, Executor } from '../../../db/client.js';
 import { partners } from '../../../db/schema/partners.js';
 import { notFound } from '../../errors.js';
 import type { Caller } from '../partners/access.js';
@@ -7,6 +7,7 @@ import { MoneyTotals, rate, type Money, type Rate } from './measures.js';
 import { bucketsOf, resolveRange, type DayRange } from './range.js';
 import type { PartnerPerformanceInput } from './schemas.js';
 import { authorizePartnerAnalytics } from './scope.js';
+import { inSnapshot } from './snapshot.js';
 import { eventPeriods, rollupSources, type AnalyticsSources } from './sources.js';
 
 export interface ActivityCounts {
@@ -55,8 +56,8 @@ export interface PartnerPerformance {
   };
   /**
    * Where the partner's revenue over the range ranks in its program: `rank` = peers with less revenue ÷ (peers − 1),
-   * so 0 is the lowest and 10,000 bp the highest. Peers are the program's active partners (and the partner itself).
-   * Null for a partner in no program.
+   * so 0 is the lowest and 10,000 bp the highest. Peers are the partners with revenue attributed under the program
+   * in the range, and the partner itself. Null for a partner in no program.
    */
   percentile: { programId: string; peers: number; revenue: number; rank: Rate } | null;
 }
@@ -105,13 +106,17 @@ class ActivityTotals {
 }
 
 /** analytics.partnerPerformance: one partner's activity, money and standing, as a series of buckets and totals. */
-export async function partnerPerformance(
-  db: Executor,
+export function partnerPerformance(
+  db: Database,
   caller: Caller,
   input: PartnerPerformanceInput,
   sources: AnalyticsSources = rollupSources,
   now: Date = new Date(),
 ): Promise<PartnerPerformance> {
+  return inSnapshot(db, (tx) => performanceOf(tx, caller, input, sources, now));
+}
+
+async function performanceOf(db: Executor, caller: Caller, input: PartnerPerformanceInput, sources: AnalyticsSources, now: Date) {
   const range = resolveRange(input.dateRange, now);
   const buckets = bucketsOf(range, input.granularity);
   const [partner] = await db
@@ -122,19 +127,17 @@ export async function partnerPerformance(
   authorizePartnerAnalytics(caller, partner);
 
   const bucket = (column: string) => sql`date_trunc(${input.granularity}, ${sql.raw(column)}::timestamp)::date::text`;
-  const [activity, commissions, percentile] = await Promise.all([
-    db.execute<ActivityRow>(sql`
+  const activity = await db.execute<ActivityRow>(sql`
       select ${bucket('d.period')} as bucket, d.currency, sum(d.clicks)::bigint as clicks, sum(d.leads)::bigint as leads,
         sum(d.sales)::bigint as sales, sum(d.refunds)::bigint as refunds, sum(d.revenue)::bigint as revenue,
         sum(d.refunded)::bigint as refunded
       from ${sources.days(range)} d where d.partner_id = ${partner.id}
-      group by 1, 2`),
-    db.execute<CommissionRow>(sql`
+      group by 1, 2`);
+  const commissions = await db.execute<CommissionRow>(sql`
       select ${bucket('c.day')} as bucket, c.currency, c.kind, c.level, c.status, sum(c.amount)::bigint as amount
       from ${sources.commissionDays(range)} c where c.partner_id = ${partner.id}
-      group by 1, 2, 3, 4, 5`),
-    partner.programId ? programPercentile(db, sources, range, partner.id, partner.programId) : null,
-  ]);
+      group by 1, 2, 3, 4, 5`);
+  const percentile = partner.programId ? await programPercentile(db, sources, range, partner.id, partner.programId) : null;
 
   const points = new Map(buckets.map((start) => [start, { activity: new ActivityTotals(), commissions: new MoneyTotals() }]));
   const totals = new ActivityTotals();
@@ -155,7 +158,7 @@ export async function partnerPerformance(
     }
   }
 
-  return {
+  const performance: PartnerPerformance = {
     partnerId: partner.id,
     programId: partner.programId,
     range,
@@ -177,29 +180,25 @@ export async function partnerPerformance(
     },
     percentile,
   };
+  return performance;
 }
 
 /**
- * Peers with less revenue than the partner: every peer without revenue rows has 0, so only peers with revenue
- * need reading — those at or above the partner's revenue are counted, the rest of the peers are below.
+ * The partner's standing among the program's partners with revenue in the range: every one of them reads its
+ * revenue from the partial index of revenue rows, no partner without revenue needs reading.
  */
 async function programPercentile(db: Executor, sources: AnalyticsSources, range: DayRange, partnerId: string, programId: string) {
-  const peer = (alias: string) => {
-    const p = sql.raw(alias);
-    return sql`${p}.program_id = ${programId}::uuid and (${p}.status = 'active' or ${p}.id = ${partnerId}::uuid)`;
-  };
-  const result = await db.execute<{ revenue: number; peers: number; at_or_above: number }>(sql`
-    with revenue as (
-      select r.partner_id, sum(r.revenue)::bigint as revenue from ${eventPeriods(sources, range)} r
-      where r.program_id = ${programId} group by r.partner_id
+  const result = await db.execute<{ revenue: number; sellers: number; above: number; mine_counted: boolean }>(sql`
+    with revenue as materialized (
+      select r.partner_id, sum(r.revenue)::bigint as revenue from ${eventPeriods(sources, range, ['partner_id', 'program_id', 'revenue'])} r
+      where r.program_id = ${programId} and r.revenue > 0 group by r.partner_id
     ),
     mine as (select coalesce((select revenue from revenue where partner_id = ${partnerId}), 0)::bigint as revenue)
-    select mine.revenue,
-      (select count(*)::int from partners p where ${peer('p')}) as peers,
-      (select count(*)::int from revenue r join partners p on p.id = r.partner_id where ${peer('p')} and r.revenue >= mine.revenue)
-        as at_or_above
+    select mine.revenue, (select count(*)::int from revenue) as sellers,
+      (select count(*)::int from revenue r where r.revenue >= mine.revenue and r.partner_id <> ${partnerId}) as above
     from mine`);
   const row = result.rows[0]!;
-  const below = row.revenue > 0 ? row.peers - row.at_or_above : 0;
-  return { programId, peers: row.peers, revenue: row.revenue, rank: rate(below, row.peers - 1) };
+  const peers = row.revenue > 0 ? row.sellers : row.sellers + 1;
+  const below = peers - 1 - row.above;
+  return { programId, peers, revenue: row.revenue, rank: rate(below, peers - 1) };
 }

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { Executor } from '../../../db/client.js';
+import type { Database, Executor } from '../../../db/client.js';
 import { programs } from '../../../db/schema/programs.js';
 import { notFound } from '../../errors.js';
 import type { Caller } from '../partners/access.js';
@@ -19,6 +19,7 @@ import { revenueHealth, type Performers, type Quality, type RevenueConcentration
 import { rangeInstants, resolveRange, type DayRange } from './range.js';
 import type { ProgramHealthInput } from './schemas.js';
 import { selectionFor } from './scope.js';
+import { inSnapshot } from './snapshot.js';
 import { rollupSources, type AnalyticsSources } from './sources.js';
 
 /**
@@ -39,13 +40,17 @@ export interface ProgramHealth {
   performers: Performers[];
 }
 
-export async function programHealth(
-  db: Executor,
+export function programHealth(
+  db: Database,
   caller: Caller,
   input: ProgramHealthInput,
   sources: AnalyticsSources = rollupSources,
   now: Date = new Date(),
 ): Promise<ProgramHealth> {
+  return inSnapshot(db, (tx) => healthOf(tx, caller, input, sources, now));
+}
+
+async function healthOf(db: Executor, caller: Caller, input: ProgramHealthInput, sources: AnalyticsSources, now: Date): Promise<ProgramHealth> {
   const range = resolveRange(input.dateRange, now);
   if (input.programId) {
     const [program] = await db.select({ id: programs.id }).from(programs).where(eq(programs.id, input.programId));
@@ -53,24 +58,18 @@ export async function programHealth(
   }
   const selection = selectionFor(caller.ability, input.programId);
   const end = rangeInstants(range).to;
-  const [current, atEnd] = await Promise.all([programsInForce(db, now), programsInForce(db, end < now ? end : now)]);
-  const [partners, retention, compliance, revenue, engaged, converted] = await Promise.all([
-    partnerGrowth(db, selection, range),
-    cohorts(db, selection, sources, range, atEnd.programs),
-    complianceHealth(db, selection, current.programs, now.toISOString().slice(0, 10)),
-    revenueHealth(db, caller.ability, selection, sources, range),
-    participation(db, selection, sources, range),
-    firstConversion(db, selection, sources, range),
-  ]);
+  const current = await programsInForce(db, now);
+  const atEnd = end < now ? await programsInForce(db, end) : current;
+  const revenue = await revenueHealth(db, caller.ability, selection, sources, range);
   return {
     programId: selection.programId,
     range,
-    partners,
-    retention,
-    compliance,
+    partners: await partnerGrowth(db, selection, range),
+    retention: await cohorts(db, selection, sources, range, atEnd.programs),
+    compliance: await complianceHealth(db, selection, current.programs, now.toISOString().slice(0, 10)),
     quality: revenue.quality,
-    participation: engaged,
-    firstConversion: converted,
+    participation: await participation(db, selection, sources, range),
+    firstConversion: await firstConversion(db, selection, sources, range),
     concentration: revenue.concentration,
     performers: revenue.performers,
   };

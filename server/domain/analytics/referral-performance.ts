@@ -1,6 +1,6 @@
 import { eq, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Executor } from '../../../db/client.js';
+import type { Database, Executor } from '../../../db/client.js';
 import { programs } from '../../../db/schema/programs.js';
 import { notFound } from '../../errors.js';
 import { piiVisibleSql, type Caller } from '../partners/access.js';
@@ -9,6 +9,7 @@ import { rate, type Money, type Rate } from './measures.js';
 import { resolveRange, type DayRange } from './range.js';
 import type { FunnelGrouping, ReferralPerformanceInput } from './schemas.js';
 import { selectionFor } from './scope.js';
+import { inSnapshot } from './snapshot.js';
 import { eventPeriods, rollupSources, type AnalyticsSources } from './sources.js';
 
 /** The referral funnel click → lead → sale (conversion), with the rates between its steps. */
@@ -91,13 +92,17 @@ const sums = sql`sum(clicks)::bigint as clicks, sum(leads)::bigint as leads, sum
  * analytics.referralPerformance: the funnel per partner, tier (the partner's current tier) or program (the one the
  * events were attributed under) over the range, most conversions first (then by key, descending), cursor-paged.
  */
-export async function referralPerformance(
-  db: Executor,
+export function referralPerformance(
+  db: Database,
   caller: Caller,
   input: ReferralPerformanceInput,
   sources: AnalyticsSources = rollupSources,
   now: Date = new Date(),
 ): Promise<ReferralPerformance> {
+  return inSnapshot(db, (tx) => funnelsOf(tx, caller, input, sources, now));
+}
+
+async function funnelsOf(db: Executor, caller: Caller, input: ReferralPerformanceInput, sources: AnalyticsSources, now: Date): Promise<ReferralPerformance> {
   const range = resolveRange(input.dateRange, now);
   const cursor = input.cursor ? checkCursor(input.cursor, decodeCursor) : undefined;
   if (input.programId) {

@@ -48,8 +48,8 @@ export interface Selection {
   programId: string | null;
   /** On the unaliased partners table: the partner is in the program (now) and the caller may read it. */
   partners: SQL;
-  /** On the unaliased partners table: the caller may read it (whatever its program). */
-  readable: SQL;
+  /** On a partner id column: the caller may read that partner (whatever its program). */
+  readable(partnerId: SQL): SQL;
   /** On a rollup row `alias`: the row is the program's (by the event's program) and its partner readable. */
   rows(alias: string): SQL;
 }
@@ -60,7 +60,7 @@ export function selectionFor(ability: AppAbility, programId: string | undefined)
   return {
     programId: programId ?? null,
     partners: and(inProgram, scope ?? undefined) ?? sql`true`,
-    readable: scope ?? sql`true`,
+    readable: (partnerId) => partnerInScope(ability, partnerId),
     rows: (alias) => {
       const row = sql.raw(alias);
       return and(programId ? sql`${row}.program_id = ${programId}::uuid` : undefined, partnerInScope(ability, sql`${row}.partner_id`))!;

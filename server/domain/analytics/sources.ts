@@ -65,12 +65,19 @@ export const rawSources: AnalyticsSources = {
     group by 1, 2, 3, 4, 5, 6)`,
 };
 
-/** The range's event measures from whole months where it can and days at its edges; one row per source row. */
-export function eventPeriods(sources: AnalyticsSources, range: DayRange): SQL {
+const ALL_EVENT_COLUMNS = ['partner_id', 'period', 'program_id', 'currency', 'clicks', 'leads', 'sales', 'refunds', 'revenue', 'refunded'] as const;
+export type EventColumn = (typeof ALL_EVENT_COLUMNS)[number];
+
+/**
+ * The range's event measures from whole months where it can and days at its edges; one row per source row. Naming
+ * the `columns` a query reads lets PostgreSQL answer from a covering index.
+ */
+export function eventPeriods(sources: AnalyticsSources, range: DayRange, columns: readonly EventColumn[] = ALL_EVENT_COLUMNS): SQL {
   const { months, days } = splitByMonths(range);
   const parts = [...(months ? [sources.months(months)] : []), ...days.map((piece) => sources.days(piece))];
+  const list = sql.raw(columns.join(', '));
   return sql`(${sql.join(
-    parts.map((part) => sql`select * from ${part} piece`),
+    parts.map((part) => sql`select ${list} from ${part} piece`),
     sql` union all `,
   )})`;
 }

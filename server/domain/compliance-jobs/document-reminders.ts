@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../../db/client.js';
 import type { DocumentKind } from '../../../db/schema/compliance.js';
-import { enqueueNotifications } from '../notifications/enqueue.js';
 import { utcDate } from '../partner-jobs/exclusive.js';
+import { notifyPartners } from '../partner-jobs/notify.js';
 import type { ProgramInForce } from '../partner-jobs/programs-in-force.js';
 import { requiredDocumentsSql } from './required-documents.js';
 
@@ -34,13 +34,13 @@ export async function remindExpiringDocuments(tx: Executor, programs: ProgramInF
         select 1 from compliance_documents n
         where n.partner_id = d.partner_id and n.kind = d.kind and n.id <> d.id
           and (n.status = 'pending' or (n.status = 'approved' and (n.expires_on is null or n.expires_on > d.expires_on))))`);
-  const sent = await enqueueNotifications(tx, {
-    kind: 'document_expiring',
-    recipients: expiring.rows.map((document) => ({
+  return notifyPartners(
+    tx,
+    'document_expiring',
+    expiring.rows.map((document) => ({
       partnerId: document.partner_id,
       dedupeKey: `document:${document.id}:${reminderStage(document.days_left)}d`,
       variables: { documentKind: document.kind, expiresOn: document.expires_on, daysLeft: document.days_left },
     })),
-  });
-  return sent.enqueued;
+  );
 }

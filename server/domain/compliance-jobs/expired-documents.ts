@@ -3,8 +3,8 @@ import type { Executor } from '../../../db/client.js';
 import type { DocumentKind } from '../../../db/schema/compliance.js';
 import type { Actor } from '../../context.js';
 import { recordActivity } from '../audit/record.js';
-import { enqueueNotifications } from '../notifications/enqueue.js';
 import { instant, utcDate } from '../partner-jobs/exclusive.js';
+import { notifyPartners } from '../partner-jobs/notify.js';
 import type { ProgramInForce } from '../partner-jobs/programs-in-force.js';
 import { hasValidDocumentSql, requiredDocumentsSql } from './required-documents.js';
 
@@ -18,8 +18,9 @@ type HoldRow = {
   reason: string;
   source: string;
   created_by: string;
-  created_at: Date;
-  released_at: Date | null;
+  /** timestamptz from raw SQL: the driver hands it over as text. */
+  created_at: string;
+  released_at: string | null;
   released_by: string | null;
 };
 
@@ -33,8 +34,8 @@ function holdAudit(row: HoldRow) {
     reason: row.reason,
     source: row.source,
     createdBy: row.created_by,
-    createdAt: row.created_at,
-    releasedAt: row.released_at,
+    createdAt: new Date(row.created_at),
+    releasedAt: row.released_at === null ? null : new Date(row.released_at),
     releasedBy: row.released_by,
   };
 }
@@ -78,15 +79,16 @@ export async function holdLapsedDocuments(tx: Executor, actor: Actor, programs: 
     actor,
     opened.map((row) => ({ action: 'hold.place', entityType: 'partner_hold', entityId: row.id, after: holdAudit(row) })),
   );
-  const sent = await enqueueNotifications(tx, {
-    kind: 'document_expired_hold',
-    recipients: opened.map((row) => ({
+  const notified = await notifyPartners(
+    tx,
+    'document_expired_hold',
+    opened.map((row) => ({
       partnerId: row.partner_id,
       dedupeKey: row.source,
       variables: { documentKind: row.document_kind, expiredOn: row.expired_on },
     })),
-  });
-  return { held: opened.length, notified: sent.enqueued };
+  );
+  return { held: opened.length, notified };
 }
 
 /**

@@ -2,8 +2,8 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../../db/client.js';
 import type { Actor } from '../../context.js';
 import { recordActivity } from '../audit/record.js';
-import { enqueueNotifications } from '../notifications/enqueue.js';
 import { instant } from '../partner-jobs/exclusive.js';
+import { notifyPartners } from '../partner-jobs/notify.js';
 import { TRANSITIONS } from '../partners/status-machine.js';
 
 /** The hold source `suspendPartner` gives a compliance suspension's hold; the same here, so both look alike. */
@@ -55,13 +55,14 @@ export async function suspendForCompliance(tx: Executor, actor: Actor, candidate
       after: { status: to, reasonCode: 'compliance', note, holdId: row.hold_id },
     })),
   );
-  const sent = await enqueueNotifications(tx, {
-    kind: 'partner_suspended',
-    recipients: rows.map((row) => ({
+  const notified = await notifyPartners(
+    tx,
+    'partner_suspended',
+    rows.map((row) => ({
       partnerId: row.partner_id,
       dedupeKey: `status-history:${row.history_id}`,
       variables: { reasonCode: 'compliance' as const, note },
     })),
-  });
-  return { suspended: rows.map((row) => row.partner_id), notified: sent.enqueued };
+  );
+  return { suspended: rows.map((row) => row.partner_id), notified };
 }

@@ -5,7 +5,7 @@ import type { AppAbility } from '../../auth/abilities.js';
 import type { Actor } from '../../context.js';
 import { AppError, notFound } from '../../errors.js';
 import { recordActivity } from '../audit/record.js';
-import { maxHierarchyDepthFor } from './depth-limit.js';
+import { assertWithinDepthLimit } from './depth-limit.js';
 import { CLOSED_PARTNER_STATUSES, lockPartnerFor } from './partner-view.js';
 import type { SetParentInput } from './schemas.js';
 import { depthOf, isInSubtree, lockHierarchyForMove, moveSubtree, subtreeShape } from './tree.js';
@@ -56,16 +56,12 @@ export async function setParent(db: Database, actor: Actor, ability: AppAbility,
 
     const depth = parentDepth + 1;
     const deepest = depth + before.height;
-    const limit = await maxHierarchyDepthFor(tx, partner.programId);
-    if (deepest > limit) {
-      throw new AppError(
-        'CONFLICT',
-        `Moving partner ${partnerId} there would put partner ${before.deepestId} at depth ${deepest}; at most ${limit} ` +
-          `levels are allowed above a partner (rules.maxHierarchyDepth = ${limit}, ` +
-          `${partner.programId ? `program ${partner.programId}` : 'the default for a partner without a program'})`,
-        { maxHierarchyDepth: limit, resultingDepth: deepest, deepestPartnerId: before.deepestId, programId: partner.programId },
-      );
-    }
+    await assertWithinDepthLimit(tx, {
+      programId: partner.programId,
+      resultingDepth: deepest,
+      placement: `Moving partner ${partnerId} there would put partner ${before.deepestId}`,
+      details: { deepestPartnerId: before.deepestId },
+    });
 
     await moveSubtree(tx, partnerId, parentId);
     await tx.update(partners).set({ parentId, updatedAt: new Date() }).where(eq(partners.id, partnerId));

@@ -12,12 +12,17 @@ export async function lockHierarchyForMove(tx: Executor): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(${HIERARCHY_LOCK})`);
 }
 
+/** The shared side of the lock: taken by inserts, and by whoever must read a depth that stays true until commit. */
+export async function lockHierarchyForInsert(tx: Executor): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock_shared(${HIERARCHY_LOCK})`);
+}
+
 /**
  * Adds a new partner to the closure table: itself at depth 0, plus every ancestor of its parent one level deeper.
  * Call in the transaction that creates the partner.
  */
 export async function insertIntoTree(tx: Executor, partnerId: string, parentId: string | null): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock_shared(${HIERARCHY_LOCK})`);
+  await lockHierarchyForInsert(tx);
   await tx.execute(sql`
     insert into partner_tree (ancestor_id, descendant_id, depth)
     select ${partnerId}::uuid, ${partnerId}::uuid, 0

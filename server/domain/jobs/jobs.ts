@@ -28,15 +28,15 @@ export async function listJobs(db: Executor): Promise<JobSummary[]> {
   const result = await db.execute<{
     name: string;
     schedule: string;
-    next_run_at: Date | null;
+    next_run_at: string | null;
     running: boolean;
-    started_at: Date | null;
-    finished_at: Date | null;
+    started_at: string | null;
+    finished_at: string | null;
     duration_ms: number | null;
     counts: Record<string, number> | null;
     error: string | null;
     run_trigger: string | null;
-    failed_at: Date | null;
+    failed_at: string | null;
     last_error: string | null;
   }>(sql`
     select a.name, a.repeat_interval as schedule, a.next_run_at, (a.locked_at is not null) as running,
@@ -53,7 +53,8 @@ export async function listJobs(db: Executor): Promise<JobSummary[]> {
     ) failure on true
     where a.repeat_interval is not null
     order by a.name`);
-  const time = (value: Date | string | null) => (value === null ? null : new Date(value));
+  // timestamptz from raw SQL arrives as text.
+  const time = (value: string | null) => (value === null ? null : new Date(value));
   return result.rows.map((row) => ({
     name: row.name,
     schedule: row.schedule,
@@ -85,7 +86,7 @@ export async function runJobNow(db: Database, actor: Actor, name: string) {
       delete from agenda_jobs
       where name = ${name} and repeat_interval is null and next_run_at is null and locked_at is null`);
     const requestId = randomUUID();
-    const inserted = await tx.execute<{ id: string; next_run_at: Date }>(sql`
+    const inserted = await tx.execute<{ id: string; next_run_at: string }>(sql`
       insert into agenda_jobs (name, priority, next_run_at, type, data, last_modified_by)
       values (${name}, 10, now(), 'normal', ${JSON.stringify({ manual: true, requestId, requestedBy: actor.userId })}::jsonb, 'jobs.runNow')
       returning id, next_run_at`);

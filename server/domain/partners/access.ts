@@ -61,7 +61,7 @@ export function authorizeContact(caller: Caller, action: Action, partner: Partne
 
 /** Says whether managing the partner would have been enough, so a partner manager knows why they were refused. */
 function forbiddenFor(caller: Caller, action: Action, what: string, ifManaged: ReturnType<typeof subject>, explanation?: string) {
-  const hint = explanation ? `: ${explanation}` : caller.ability.can(action, ifManaged as never) ? ' (only partners you manage)' : '';
+  const hint = explanation ? ` ${explanation}` : caller.ability.can(action, ifManaged as never) ? ' (only partners you manage)' : '';
   return new AppError('FORBIDDEN', `Forbidden: your roles (${caller.actor.roles.join(', ')}) may not ${action} ${what}${hint}`);
 }
 

@@ -6,8 +6,10 @@ import { users } from '../../../db/schema/users.js';
 import type { Executor } from '../../../db/client.js';
 import { AppError, notFound, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../errors.js';
 import { recordActivity } from '../audit/record.js';
-import { insertIntoTree } from '../hierarchy/tree.js';
+import { assertWithinDepthLimit } from '../hierarchy/depth-limit.js';
+import { depthOf, insertIntoTree, lockHierarchyForInsert } from '../hierarchy/tree.js';
 import { partnerSubject, type Caller } from './access.js';
+import { announceApplication } from './announce.js';
 import { PARTNER_ERASABLE_FIELDS, redact } from './pii.js';
 import type { ApplyInput } from './schemas.js';
 import { isFinalStatus } from './status-machine.js';
@@ -54,13 +56,21 @@ async function managerForNewPartner(tx: Executor, caller: Caller, parentId: stri
   return manager.id;
 }
 
+/**
+ * The partner whose referral code the applicant gave, who becomes the parent. The new partner joins the recruiter's
+ * chain, so the recruiter's program sets the depth limit (`rules.maxHierarchyDepth`, checked by the hierarchy's own
+ * rule; without a program, the configuration default) and a recruiter already at the limit cannot recruit: CONFLICT.
+ * The shared hierarchy lock and the row lock keep the recruiter's depth, program and status as checked until commit.
+ */
 async function recruiterId(tx: Executor, referralCode: string | undefined): Promise<string | null> {
   if (referralCode === undefined) return null;
   const code = referralCode.toUpperCase();
+  await lockHierarchyForInsert(tx);
   const [parent] = await tx
-    .select({ id: partners.id, status: partners.status })
+    .select({ id: partners.id, status: partners.status, programId: partners.programId })
     .from(partners)
-    .where(eq(partners.referralCode, code));
+    .where(eq(partners.referralCode, code))
+    .for('share');
   if (!parent) throw notFound('Referral code', code);
   if (isFinalStatus(parent.status)) {
     throw new AppError('CONFLICT', `Partner ${parent.id} (referral code ${code}) is ${parent.status}; it cannot recruit partners`, {
@@ -68,6 +78,12 @@ async function recruiterId(tx: Executor, referralCode: string | undefined): Prom
       current: parent.status,
     });
   }
+  await assertWithinDepthLimit(tx, {
+    programId: parent.programId,
+    resultingDepth: (await depthOf(tx, parent.id)) + 1,
+    placement: `Partner ${parent.id} (referral code ${code}) cannot recruit: the new partner would be`,
+    details: { field: 'referralCode', parentId: parent.id },
+  });
   return parent.id;
 }
 
@@ -103,7 +119,10 @@ export async function applyForPartnership(db: Executor, caller: Caller, input: A
     const { referralCode: _recruiterCode, ...profile } = input;
     const id = await insertPartner(tx, { ...profile, status: 'applied', parentId, managerId });
     await insertIntoTree(tx, id, parentId);
-    await tx.insert(partnerStatusHistory).values({ partnerId: id, fromStatus: null, toStatus: 'applied', actorId: caller.actor.userId });
+    const [history] = await tx
+      .insert(partnerStatusHistory)
+      .values({ partnerId: id, fromStatus: null, toStatus: 'applied', actorId: caller.actor.userId })
+      .returning({ id: partnerStatusHistory.id, at: partnerStatusHistory.at });
     const created = await getPartner(tx, caller, id);
     const { piiVisible: _visible, updatedAt: _updatedAt, ...facts } = created;
     await recordActivity(tx, caller.actor, {
@@ -112,6 +131,7 @@ export async function applyForPartnership(db: Executor, caller: Caller, input: A
       entityId: id,
       after: redact({ ...facts, name: input.name, email: input.email, phone: input.phone }, PARTNER_ERASABLE_FIELDS),
     });
+    await announceApplication(tx, id, history!.id, history!.at);
     return created;
   });
 }

@@ -15,6 +15,7 @@ import type { Executor } from '../../../db/client.js';
 import { AppError } from '../../errors.js';
 import { recordActivity } from '../audit/record.js';
 import { authorizePartner, type Caller } from './access.js';
+import { notificationsOf, redactCorrespondence, ticketsOf } from './correspondence.js';
 import { statusHistoryOf, tierHistoryOf } from './history.js';
 import type { EraseInput } from './schemas.js';
 import { isFinalStatus } from './status-machine.js';
@@ -132,6 +133,8 @@ function sections(db: Executor, partnerId: string) {
       .from(partnerHolds)
       .where(eq(partnerHolds.partnerId, partnerId))
       .orderBy(asc(partnerHolds.createdAt)),
+    tickets: ticketsOf(db, partnerId),
+    notifications: notificationsOf(db, partnerId),
     auditTrail: db
       .select({
         id: activity.id,
@@ -186,9 +189,11 @@ export interface ErasureResult {
 
 /**
  * partners.erase: removes the partner's personal data — name, email, phone, company and website in the profile,
- * all contacts, the payout and tax details, the IP address and user agent of agreement acceptances — and keeps
- * the facts: status and tier history, enrollments, documents' review records, commissions and the audit trail (which
- * never holds PII in clear). Only a rejected or terminated partner can be erased; a second call is a no-op.
+ * all contacts, the payout and tax details, the IP address and user agent of agreement acceptances, the free text
+ * of its tickets (subjects, its own messages) and of the notifications sent to it — and keeps the facts: status and
+ * tier history, enrollments, documents' review records, commissions, the rows and times of tickets and
+ * notifications, and the audit trail (which never holds PII in clear). Only a rejected or terminated partner can be
+ * erased; a second call is a no-op.
  */
 export async function erasePartner(db: Executor, caller: Caller, input: EraseInput): Promise<ErasureResult> {
   return db.transaction(async (tx) => {
@@ -225,6 +230,7 @@ export async function erasePartner(db: Executor, caller: Caller, input: EraseInp
       .set({ ipAddress: null, userAgent: null })
       .where(eq(agreementAcceptances.partnerId, partner.id))
       .returning({ id: agreementAcceptances.id });
+    const correspondence = await redactCorrespondence(tx, partner.id);
     await recordActivity(tx, caller.actor, {
       action: 'partner.erase',
       entityType: 'partner',
@@ -234,6 +240,7 @@ export async function erasePartner(db: Executor, caller: Caller, input: EraseInp
         contactsRemoved: removedContacts.length,
         payoutDetailsRemoved: removedPayout.length,
         acceptancesAnonymised: anonymisedAcceptances.length,
+        ...correspondence,
         note: input.note ?? null,
       },
     });

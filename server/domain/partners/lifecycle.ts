@@ -13,6 +13,7 @@ import type { Action } from '../../auth/abilities.js';
 import { AppError } from '../../errors.js';
 import { recordActivity } from '../audit/record.js';
 import { authorizePartner, partnerSubject, type Caller } from './access.js';
+import { announceStatusChange } from './announce.js';
 import { payoutFingerprint } from './payout.js';
 import {
   activationMissing,
@@ -83,8 +84,9 @@ const MILESTONES: Partial<Record<PartnerStatus, Partial<Record<'verifiedAt' | 'e
 /**
  * Every status change goes through here, in one transaction: lock the partner row (concurrent changes of one
  * partner queue up and each sees the status the previous one left), check the caller's right on the row, ask the
- * status machine, run the step's prerequisites and effects, then write the status, its history row and the audit
- * row. Any refusal throws before a write, and a failure rolls everything back.
+ * status machine, run the step's prerequisites and effects, then write the status, its history row, the audit
+ * row and the announcements (webhook event, partner notice). Any refusal throws before a write, and a failure rolls
+ * everything back.
  */
 async function transition(
   db: Executor,
@@ -112,7 +114,7 @@ async function transition(
         note: request.note ?? null,
         actorId: caller.actor.userId,
       })
-      .returning({ at: partnerStatusHistory.at });
+      .returning({ id: partnerStatusHistory.id, at: partnerStatusHistory.at });
     await recordActivity(tx, caller.actor, {
       action: `partner.${action}`,
       entityType: 'partner',
@@ -120,7 +122,7 @@ async function transition(
       before: { status: partner.status },
       after: { status: toStatus, reasonCode: request.reasonCode ?? null, note: request.note ?? null, ...effects.audit },
     });
-    return {
+    const change = {
       partnerId: partner.id,
       fromStatus: partner.status,
       toStatus,
@@ -128,6 +130,8 @@ async function transition(
       note: request.note ?? null,
       at: history!.at,
     };
+    await announceStatusChange(tx, { ...change, action, historyId: history!.id });
+    return change;
   });
 }
 
@@ -230,7 +234,7 @@ export function suspendPartner(db: Executor, caller: Caller, input: StatusChange
     subjectExtras: { suspensionReason: input.reasonCode },
     explainRefusal: (partner) =>
       caller.ability.can('suspend', partnerSubject(partner, { suspensionReason: 'compliance' }) as never)
-        ? `with reason ${input.reasonCode}; your roles may suspend only with reason compliance`
+        ? `with reason ${input.reasonCode}: your roles may suspend only with reason compliance`
         : undefined,
     async effects(tx, partner) {
       if (input.reasonCode !== 'compliance' && input.reasonCode !== 'fraud') return;

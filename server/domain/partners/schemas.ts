@@ -75,10 +75,7 @@ export const updatePartnerInput = z
     country: countryCode.optional(),
     promotionalMethods: promotionalMethods.optional(),
   })
-  .refine((input) => Object.keys(input).some((key) => key !== 'partnerId'), {
-    message: 'name at least one field to change',
-    path: ['partnerId'],
-  });
+  .refine((input) => Object.keys(input).some((key) => key !== 'partnerId'), { message: 'give at least one field to change' });
 
 export const verifyInput = z.discriminatedUnion('decision', [
   z.object({ partnerId, decision: z.literal('approve'), note: note.optional() }),
@@ -129,10 +126,7 @@ export const updateContactInput = z
     phone: phone.nullable().optional(),
     address: address.nullable().optional(),
   })
-  .refine((input) => Object.keys(input).some((key) => key !== 'contactId'), {
-    message: 'name at least one field to change',
-    path: ['contactId'],
-  });
+  .refine((input) => Object.keys(input).some((key) => key !== 'contactId'), { message: 'give at least one field to change' });
 
 export const contactRef = z.object({ contactId: z.uuid() });
 

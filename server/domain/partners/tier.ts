@@ -4,6 +4,7 @@ import type { Executor } from '../../../db/client.js';
 import { AppError } from '../../errors.js';
 import { recordActivity } from '../audit/record.js';
 import type { Caller } from './access.js';
+import { announceTierChange } from './announce.js';
 import { currentConfiguration, preconditionFailed, tierNames } from './prerequisites.js';
 import type { ChangeTierInput } from './schemas.js';
 import { isFinalStatus } from './status-machine.js';
@@ -32,7 +33,8 @@ export async function changePartnerTier(db: Executor, caller: Caller, input: Cha
         { requirement: 'enrollment', message: 'the partner is not enrolled in a program' },
       ]);
     }
-    const tiers = tierNames((await currentConfiguration(tx, partner.programId))?.configuration);
+    const configuration = (await currentConfiguration(tx, partner.programId))?.configuration;
+    const tiers = tierNames(configuration);
     if (!tiers.includes(input.tier)) {
       throw new AppError('BAD_REQUEST', `Invalid input: tier: ${input.tier} is not a tier of program ${partner.programId} (${tiers.join(', ')})`, {
         field: 'tier',
@@ -57,7 +59,7 @@ export async function changePartnerTier(db: Executor, caller: Caller, input: Cha
         note: input.note ?? null,
         actorId: caller.actor.userId,
       })
-      .returning({ at: partnerTierHistory.at });
+      .returning({ id: partnerTierHistory.id, at: partnerTierHistory.at });
     await recordActivity(tx, caller.actor, {
       action: 'partner.changeTier',
       entityType: 'partner',
@@ -65,6 +67,8 @@ export async function changePartnerTier(db: Executor, caller: Caller, input: Cha
       before: { tier: partner.tier },
       after: { tier: input.tier, reasonCode: input.reasonCode, note: input.note ?? null },
     });
-    return { partnerId: partner.id, programId: partner.programId, fromTier: partner.tier, toTier: input.tier, at: history!.at };
+    const change = { partnerId: partner.id, programId: partner.programId, fromTier: partner.tier, toTier: input.tier, at: history!.at };
+    await announceTierChange(tx, { ...change, historyId: history!.id, configuration: configuration! });
+    return change;
   });
 }

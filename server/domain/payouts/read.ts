@@ -11,7 +11,7 @@ import type { ListBatchesInput } from './schemas.js';
 /** No rule narrows payouts by row today (admins and compliance officers see all); a new condition must map here. */
 const PAYOUT_ABILITY_COLUMNS = {};
 
-export const batchColumns = {
+const batchColumns = {
   id: payoutBatches.id,
   status: payoutBatches.status,
   filters: payoutBatches.filters,
@@ -28,7 +28,7 @@ export const batchColumns = {
   cancelReason: payoutBatches.cancelReason,
 };
 
-export const payoutColumns = {
+const payoutColumns = {
   id: payouts.id,
   batchId: payouts.batchId,
   partnerId: payouts.partnerId,
@@ -53,8 +53,10 @@ export interface BatchTotal {
   paid: number;
 }
 
-// Correlated on payout_batches.id spelt out: drizzle writes a column of a single-table select unqualified.
-/** Per currency: live payouts (not cancelled), what they pay and what is paid so far. */
+/**
+ * Per currency: live payouts (not cancelled), what they pay and what is paid so far. The correlation spells out
+ * payout_batches.id because drizzle writes the columns of a single-table select unqualified.
+ */
 const totals = sql<BatchTotal[]>`coalesce((
   select json_agg(t order by t.currency) from (
     select p.currency, count(*)::int as payouts, sum(p.amount)::bigint as amount,

@@ -45,7 +45,3 @@ export function nextPayoutStatus(current: PayoutStatus, action: PayoutAction): P
   if (!(from as readonly PayoutStatus[]).includes(current)) throw illegalTransition('Payout', current, to);
   return to;
 }
-
-export function canMovePayout(current: PayoutStatus, action: PayoutAction): boolean {
-  return (PAYOUT_TRANSITIONS[action].from as readonly PayoutStatus[]).includes(current);
-}

@@ -18,6 +18,8 @@ export interface MetricsScope {
   /** Only partners in these tiers are measured (the tiers that have thresholds). */
   tiers: string[];
   periods: number[];
+  /** The metrics the thresholds use: only their events are read (clicks only for rates and active days). */
+  metrics: PerformanceMetric[];
 }
 
 /**
@@ -25,65 +27,89 @@ export interface MetricsScope {
  * the attributed referral events: conversions (sales), revenue (sales in the program currency, minor units),
  * conversion rate (sales per click, basis points), refund rate (refunded share of the period's sales amount, basis
  * points, the fraud rule's definition) and active days (UTC days with a click, lead or sale). Rates are rounded
- * down and capped at 100%. One row per partner and period.
+ * down and capped at 100%; a rate without a denominator is null, and so is a metric not asked for. One row per
+ * partner, columns `<metric>_<days>`. The window's events are read once and folded per partner (per partner and
+ * day first when active days are asked for): hash aggregates, no sort of the window, no DISTINCT.
  */
 export function partnerMetricsSql(scope: MetricsScope, now: Date): SQL {
+  const wants = (metric: PerformanceMetric) => scope.metrics.includes(metric);
+  const byDay = wants('active_days');
+  const kinds = ['sale', ...(wants('conversion_rate') || byDay ? ['click'] : []), ...(byDay ? ['lead'] : [])];
   const at = instant(now);
-  const from = sql`${at} - make_interval(days => ${Math.max(...scope.periods)}::int)`;
+  const since = (days: number) => sql`${at} - make_interval(days => ${days}::int)`;
+  const widest = since(Math.max(...scope.periods));
+  const each = (column: (days: number, n: SQL) => SQL) => sql.join(scope.periods.map((days) => column(days, sql.raw(String(days)))), sql`, `);
+  const refunds = sql`
+    union all
+    select s.partner_id, 'refund', r.amount, r.currency, r.occurred_at, s.occurred_at
+    from referral_events r
+    join referral_events s on s.id = r.refund_of_id
+    where r.kind = 'refund' and r.occurred_at > ${widest} and r.occurred_at <= ${at}
+      and s.attribution_status = 'attributed' and s.occurred_at > ${widest}`;
+  const sums = each(
+    (days, n) => sql`
+    count(*) filter (where kind = 'sale' and counted_at > ${since(days)}) as sales_${n},
+    sum(amount) filter (where kind = 'sale' and currency = ${scope.currency} and counted_at > ${since(days)}) as revenue_${n},
+    sum(amount) filter (where kind = 'refund' and currency = ${scope.currency} and counted_at > ${since(days)}) as refunded_${n},
+    count(*) filter (where kind = 'click' and counted_at > ${since(days)}) as clicks_${n}`,
+  );
+  const totals = byDay
+    ? sql`
+      days as (
+        select partner_id, ${sums}, ${each((days, n) => sql`bool_or(kind <> 'refund' and occurred_at > ${since(days)}) as active_${n}`)}
+        from happened group by partner_id, (occurred_at at time zone 'UTC')::date
+      ),
+      totals as (
+        select partner_id, ${each(
+          (_, n) => sql`sum(sales_${n}) as sales_${n}, sum(revenue_${n}) as revenue_${n}, sum(refunded_${n}) as refunded_${n},
+          sum(clicks_${n}) as clicks_${n}, count(*) filter (where active_${n}) as active_days_${n}`,
+        )}
+        from days group by partner_id
+      )`
+    : sql`totals as (select partner_id, ${sums} from happened group by partner_id)`;
+  const column = (metric: PerformanceMetric, n: SQL, value: SQL) => (wants(metric) ? sql`${value} as ${sql.raw(metric)}_${n}` : sql`null::int as ${sql.raw(metric)}_${n}`);
   return sql`
-    with members as materialized (
+    with members as not materialized (
       select p.id, p.tier from partners p
       where p.program_id = ${scope.programId} and p.status = 'active' and p.erased_at is null
         and p.tier = any(${sql.param(scope.tiers)}::text[])
     ),
-    periods as (select unnest(${sql.param(scope.periods)}::int[]) as days),
     happened as (
       select e.partner_id, e.kind, e.amount, e.currency, e.occurred_at, e.occurred_at as counted_at
-      from referral_events e join members m on m.id = e.partner_id
-      where e.attribution_status = 'attributed' and e.kind in ('click', 'lead', 'sale')
-        and e.occurred_at > ${from} and e.occurred_at <= ${at}
-      union all
-      select s.partner_id, 'refund', r.amount, r.currency, r.occurred_at, s.occurred_at
-      from referral_events r
-      join referral_events s on s.id = r.refund_of_id
-      join members m on m.id = s.partner_id
-      where r.kind = 'refund' and r.occurred_at > ${from} and r.occurred_at <= ${at}
-        and s.attribution_status = 'attributed' and s.occurred_at > ${from}
+      from referral_events e
+      where e.attribution_status = 'attributed' and e.kind = any(${sql.param(kinds)}::text[])
+        and e.occurred_at > ${widest} and e.occurred_at <= ${at} and e.partner_id in (select id from members)
+      ${wants('refund_rate') ? refunds : sql``}
     ),
-    totals as (
-      select m.id as partner_id, m.tier, pd.days as period_days,
-        count(h.kind) filter (where h.kind = 'sale') as sales,
-        coalesce(sum(h.amount) filter (where h.kind = 'sale' and h.currency = ${scope.currency}), 0) as revenue,
-        coalesce(sum(h.amount) filter (where h.kind = 'refund' and h.currency = ${scope.currency}), 0) as refunded,
-        count(h.kind) filter (where h.kind = 'click') as clicks,
-        count(distinct (h.occurred_at at time zone 'UTC')::date) filter (where h.kind <> 'refund') as active_days
-      from members m
-      cross join periods pd
-      left join happened h on h.partner_id = m.id and h.counted_at > ${at} - make_interval(days => pd.days)
-      group by m.id, m.tier, pd.days
-    )
-    select partner_id, tier, period_days, sales::int as conversions, revenue::bigint as revenue,
-      case when clicks > 0 then least(10000, sales * 10000 / clicks) end::int as conversion_rate,
-      case when revenue > 0 then least(10000, floor(refunded * 10000 / revenue)) end::int as refund_rate,
-      active_days::int as active_days
-    from totals`;
+    ${totals}
+    select m.id as partner_id, m.tier, ${each(
+      (_, n) => sql`
+      ${column('conversions', n, sql`coalesce(t.sales_${n}, 0)::int`)},
+      ${column('revenue', n, sql`coalesce(t.revenue_${n}, 0)::bigint`)},
+      ${column('conversion_rate', n, sql`(case when t.clicks_${n} > 0 then least(10000, floor(t.sales_${n} * 10000 / t.clicks_${n})) end)::int`)},
+      ${column('refund_rate', n, sql`(case when t.revenue_${n} > 0 then least(10000, floor(coalesce(t.refunded_${n}, 0) * 10000 / t.revenue_${n})) end)::int`)},
+      ${column('active_days', n, sql`coalesce(t.active_days_${n}, 0)::int`)}`,
+    )}
+    from members m left join totals t on t.partner_id = m.id`;
 }
 
-type MetricRow = { partner_id: string; tier: string; period_days: number } & MetricValues;
+type MetricRow = { partner_id: string; tier: string } & Record<string, number | null>;
 
 export async function measurePartners(tx: Executor, scope: MetricsScope, now: Date): Promise<Map<string, MeasuredPartner>> {
   const result = await tx.execute<MetricRow>(partnerMetricsSql(scope, now));
   const measured = new Map<string, MeasuredPartner>();
   for (const row of result.rows) {
-    let partner = measured.get(row.partner_id);
-    if (!partner) measured.set(row.partner_id, (partner = { tier: row.tier, byPeriod: new Map() }));
-    partner.byPeriod.set(row.period_days, {
-      conversions: row.conversions,
-      revenue: row.revenue,
-      conversion_rate: row.conversion_rate,
-      refund_rate: row.refund_rate,
-      active_days: row.active_days,
-    });
+    const byPeriod = new Map<number, MetricValues>();
+    for (const days of scope.periods) {
+      byPeriod.set(days, {
+        conversions: row[`conversions_${days}`] ?? null,
+        revenue: row[`revenue_${days}`] ?? null,
+        conversion_rate: row[`conversion_rate_${days}`] ?? null,
+        refund_rate: row[`refund_rate_${days}`] ?? null,
+        active_days: row[`active_days_${days}`] ?? null,
+      });
+    }
+    measured.set(row.partner_id, { tier: row.tier, byPeriod });
   }
   return measured;
 }

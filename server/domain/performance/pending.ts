@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../../db/client.js';
-import { enqueueNotifications } from '../notifications/enqueue.js';
 import { instant } from '../partner-jobs/exclusive.js';
+import { notifyPartners } from '../partner-jobs/notify.js';
 import type { ProgramInForce } from '../partner-jobs/programs-in-force.js';
 import { METRIC_DIRECTION, type PerformanceMetric } from '../programs/configuration.js';
 import type { PendingDemotion } from './plan.js';
@@ -16,7 +16,7 @@ export async function clearStalePendingDemotions(tx: Executor): Promise<number> 
 }
 
 export async function pendingDemotionsOf(tx: Executor, programId: string): Promise<Map<string, Date>> {
-  const result = await tx.execute<{ partner_id: string; pending_since: Date }>(
+  const result = await tx.execute<{ partner_id: string; pending_since: string }>(
     sql`select partner_id, pending_since from partner_demotion_pending where program_id = ${programId}`,
   );
   return new Map(result.rows.map((row) => [row.partner_id, new Date(row.pending_since)]));
@@ -44,7 +44,7 @@ export async function startPendingDemotions(tx: Executor, program: ProgramInForc
     threshold: reason.bound,
     period_days: reason.periodDays,
   }));
-  const result = await tx.execute<{ partner_id: string; tier: string; metric: PerformanceMetric; value: number; threshold: number; period_days: number; pending_since: Date }>(sql`
+  const result = await tx.execute<{ partner_id: string; tier: string; metric: PerformanceMetric; value: number; threshold: number; period_days: number; pending_since: string }>(sql`
     insert into partner_demotion_pending (partner_id, program_id, tier, metric, value, threshold, period_days, pending_since)
     select r.partner_id, ${program.id}, r.tier, r.metric, r.value, r.threshold, r.period_days, ${instant(now)}
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
@@ -52,9 +52,10 @@ export async function startPendingDemotions(tx: Executor, program: ProgramInForc
     order by r.partner_id
     on conflict (partner_id) do nothing
     returning partner_id, tier, metric, value, threshold, period_days, pending_since`);
-  const sent = await enqueueNotifications(tx, {
-    kind: 'performance_alert',
-    recipients: result.rows.map((row) => ({
+  const alerts = await notifyPartners(
+    tx,
+    'performance_alert',
+    result.rows.map((row) => ({
       partnerId: row.partner_id,
       dedupeKey: `demotion-pending:${row.tier}:${new Date(row.pending_since).toISOString()}`,
       variables: {
@@ -67,6 +68,6 @@ export async function startPendingDemotions(tx: Executor, program: ProgramInForc
         tier: row.tier,
       },
     })),
-  });
-  return { started: result.rows.length, alerts: sent.enqueued };
+  );
+  return { started: result.rows.length, alerts };
 }

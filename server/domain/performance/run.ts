@@ -27,10 +27,9 @@ export async function runPerformanceThresholds(db: Database, now: Date): Promise
       const { commissionTiers, performanceThresholds, rules } = program.configuration;
       const measuredTiers = [...new Set(performanceThresholds.map((threshold) => threshold.tier))];
       const periods = [...new Set(performanceThresholds.map((threshold) => threshold.periodDays))];
-      const measured =
-        measuredTiers.length === 0
-          ? new Map<string, MeasuredPartner>()
-          : await measurePartners(tx, { programId: program.id, currency: program.currency, tiers: measuredTiers, periods }, now);
+      const metrics = [...new Set(performanceThresholds.map((threshold) => threshold.metric))];
+      const scope = { programId: program.id, currency: program.currency, tiers: measuredTiers, periods, metrics };
+      const measured = measuredTiers.length === 0 ? new Map<string, MeasuredPartner>() : await measurePartners(tx, scope, now);
       const plan = planTierChanges({
         tiers: commissionTiers.map((tier) => tier.name),
         thresholds: performanceThresholds,

@@ -2,8 +2,8 @@ import { sql } from 'drizzle-orm';
 import type { Executor } from '../../../db/client.js';
 import type { Actor } from '../../context.js';
 import { recordActivity } from '../audit/record.js';
-import { enqueueNotifications } from '../notifications/enqueue.js';
 import { instant } from '../partner-jobs/exclusive.js';
+import { notifyPartners } from '../partner-jobs/notify.js';
 import type { ProgramInForce } from '../partner-jobs/programs-in-force.js';
 import type { TierChange } from './plan.js';
 
@@ -11,7 +11,8 @@ import type { TierChange } from './plan.js';
  * `changePartnerTier` for many partners at once, with reason performance: moves each partner still active in the
  * program and still in `fromTier` (a partner whose tier changed meanwhile is skipped) and their open enrollment,
  * writes the tier history and the `partner.changeTier` audit rows, and tells each partner their new rates
- * (tier_changed, dedupe key: the history row). Rows are locked in id order.
+ * (tier_changed, dedupe key: the move and its time, so one rendering serves everyone making the same move). Rows
+ * are locked in id order.
  */
 export async function applyTierChanges(
   tx: Executor,
@@ -56,13 +57,14 @@ export async function applyTierChanges(
     })),
   );
   const tiers = new Map(program.configuration.commissionTiers.map((tier) => [tier.name, tier]));
-  const sent = await enqueueNotifications(tx, {
-    kind: 'tier_changed',
-    recipients: moved.map((row) => {
+  const notified = await notifyPartners(
+    tx,
+    'tier_changed',
+    moved.map((row) => {
       const tier = tiers.get(row.to_tier)!;
       return {
         partnerId: row.partner_id,
-        dedupeKey: `tier-history:${row.id}`,
+        dedupeKey: `tier-change:${row.from_tier}:${row.to_tier}:${now.toISOString()}`,
         variables: {
           programName: program.name,
           fromTier: row.from_tier,
@@ -75,8 +77,8 @@ export async function applyTierChanges(
         },
       };
     }),
-  });
+  );
   const rank = (name: string) => program.configuration.commissionTiers.findIndex((tier) => tier.name === name);
   const promoted = moved.filter((row) => rank(row.to_tier) > rank(row.from_tier)).length;
-  return { promoted, demoted: moved.length - promoted, notified: sent.enqueued };
+  return { promoted, demoted: moved.length - promoted, notified };
 }

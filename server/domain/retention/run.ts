@@ -1,6 +1,6 @@
 import type { Database } from '../../../db/client.js';
-import { enqueueNotifications } from '../notifications/enqueue.js';
 import { inExclusiveTransaction, utcDate } from '../partner-jobs/exclusive.js';
+import { notifyPartners } from '../partner-jobs/notify.js';
 import { programsInForce } from '../partner-jobs/programs-in-force.js';
 import { syncLastActivity } from './activity.js';
 import { clearMarkersOfLeavers, markInactivePartners } from './markers.js';
@@ -29,15 +29,15 @@ export async function runRetention(db: Database, now: Date): Promise<Record<stri
       counts.atRisk += marking.newlyAtRisk.length;
       counts.churned += marking.newlyChurned;
       counts.recovered += marking.recovered;
-      const sent = await enqueueNotifications(tx, {
-        kind: 're_engagement',
-        recipients: marking.newlyAtRisk.map(({ partnerId, inactiveSince }) => ({
+      counts.reEngagementsQueued += await notifyPartners(
+        tx,
+        're_engagement',
+        marking.newlyAtRisk.map(({ partnerId, inactiveSince }) => ({
           partnerId,
           dedupeKey: `inactive-since:${utcDate(inactiveSince)}`,
           variables: { programName: program.name, offer: null },
         })),
-      });
-      counts.reEngagementsQueued += sent.enqueued;
+      );
       counts.snapshotRows += await takeRetentionSnapshot(tx, program, now);
     });
   }

@@ -92,7 +92,7 @@ export async function insertDocument(
   return result.rows[0]!.id;
 }
 
-export interface SentNotification {
+export type SentNotification = {
   kind: NotificationKind;
   channel: string;
   partnerId: string;
@@ -100,7 +100,7 @@ export interface SentNotification {
   summary: string;
   bodyText: string;
   dedupeKey: string;
-}
+};
 
 /** Notifications to these partners, in a stable order (partner, kind, channel). */
 export async function notificationsTo(db: Executor, partnerIds: string[], kinds?: NotificationKind[]): Promise<SentNotification[]> {

@@ -9,8 +9,8 @@ import { dayStart, eventPeriods, type AnalyticsSources } from '../sources.js';
 
 /**
  * A monthly activation cohort: the partners of the selection first activated in that UTC month (within the range).
- * `activeByMonth[k]` counts those with a click, lead or sale in the k-th month from the cohort's month, up to the
- * range's last month. The states are those of the retention job at the range's end, with "seen" meaning the last
+ * `activeByMonth[k]` counts those with a click, lead or sale (under the program) in the k-th month from the
+ * cohort's month, up to the range's last month. The states are those of the retention job at the range's end, with "seen" meaning the last
  * click, lead or sale before the end (else the activation): terminated or erased partners are churned, suspended
  * ones suspended, the others churned when unseen for the program's `churnDays`, at risk when unseen for its
  * `inactivityDays`, else active.
@@ -64,7 +64,7 @@ export async function cohorts(
     ),
     last_seen as (
       select d.partner_id, max(d.period) as day from ${sources.days({ from: addDays(range.to, -longest), to: range.to })} d
-      where d.clicks + d.leads + d.sales > 0 and d.partner_id in (select id from cohort)
+      where ${selection.rows('d')} and d.clicks + d.leads + d.sales > 0 and d.partner_id in (select id from cohort)
       group by d.partner_id
     ),
     classified as (
@@ -79,8 +79,8 @@ export async function cohorts(
     ),
     monthly as (
       select distinct r.partner_id, date_trunc('month', r.period::timestamp)::date as month
-      from ${eventPeriods(sources, { from: firstMonth, to: range.to })} r
-      where r.clicks + r.leads + r.sales > 0 and r.partner_id in (select id from cohort)
+      from ${eventPeriods(sources, { from: firstMonth, to: range.to }, ['partner_id', 'period', 'program_id', 'clicks', 'leads', 'sales'])} r
+      where ${selection.rows('r')} and r.clicks + r.leads + r.sales > 0 and r.partner_id in (select id from cohort)
     )
     select cohort::text, null as month, count(*)::int as size,
       count(*) filter (where state = 'active')::int as active, count(*) filter (where state = 'at_risk')::int as at_risk,

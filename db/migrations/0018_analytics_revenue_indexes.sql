@@ -1,0 +1,2 @@
+CREATE INDEX "analytics_partner_days_revenue_idx" ON "analytics_partner_days" USING btree ("program_id","day","partner_id","revenue") WHERE "analytics_partner_days"."revenue" > 0;--> statement-breakpoint
+CREATE INDEX "analytics_partner_months_revenue_idx" ON "analytics_partner_months" USING btree ("program_id","month","partner_id","revenue") WHERE "analytics_partner_months"."revenue" > 0;

@@ -1,0 +1,34 @@
+import { performance } from 'node:perf_hooks';
+import { connectDatabase } from '../../db/client.js';
+import { defineAbilityFor } from '../../server/auth/abilities.js';
+import { cohorts } from '../../server/domain/analytics/health/cohorts.js';
+import { complianceHealth, firstConversion, participation, partnerGrowth } from '../../server/domain/analytics/health/partners.js';
+import { revenueHealth } from '../../server/domain/analytics/health/revenue.js';
+import { resolveRange } from '../../server/domain/analytics/range.js';
+import { selectionFor } from '../../server/domain/analytics/scope.js';
+import { rawSources, rollupSources } from '../../server/domain/analytics/sources.js';
+import { programsInForce } from '../../server/domain/partner-jobs/programs-in-force.js';
+const c = connectDatabase(process.argv[2]!, { max: 8 });
+const db = c.db;
+import { writeFileSync } from 'node:fs';
+const orig = c.pool.query.bind(c.pool) as any;
+let n = 0;
+(c.pool as any).query = async (...args: any[]) => { const s = performance.now(); const r = await orig(...args); const ms = performance.now() - s; if (ms > 40) { const q = args[0]; const text = typeof q === 'string' ? q : q.text; const values = q.values ?? args[1]; writeFileSync(`/tmp/h/slow-${n++}.json`, JSON.stringify({ ms, text, values })); } return r; };
+const ability = defineAbilityFor({ userId: 'x', roles: ['affiliate_admin'] });
+const programId = process.argv[3]!;
+const sources = process.argv[4] === 'raw' ? rawSources : rollupSources;
+const now = new Date();
+const range = resolveRange({ from: new Date(now.getTime() - 365 * 86400000), to: new Date(Math.floor(now.getTime() / 86400000) * 86400000) }, now);
+const sel = selectionFor(ability, programId);
+const { programs } = await programsInForce(db, now);
+async function time(label: string, f: () => Promise<unknown>) {
+  await f();
+  const s = performance.now(); await f(); console.log(label, (performance.now() - s).toFixed(1), 'ms');
+}
+await time('growth', () => partnerGrowth(db, sel, range));
+await time('cohorts', () => cohorts(db, sel, sources, range, programs));
+await time('compliance', () => complianceHealth(db, sel, programs, now.toISOString().slice(0, 10)));
+await time('revenue', () => revenueHealth(db, ability, sel, sources, range));
+await time('participation', () => participation(db, sel, sources, range));
+await time('firstConversion', () => firstConversion(db, sel, sources, range));
+await c.close();

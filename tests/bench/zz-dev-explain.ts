@@ -1,0 +1,10 @@
+import { PgDialect } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import { partnerMetricsSql } from '../../server/domain/performance/metrics.js';
+const programId = process.argv[2]!;
+const q = new PgDialect().sqlToQuery(partnerMetricsSql({ programId, currency: 'USD', tiers: ['bronze', 'silver', 'gold'], periods: [30, 90], metrics: ['conversions', 'refund_rate'] }, new Date('2025-06-01T00:00:00Z')));
+const c = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/ao_jobs_dev' });
+await c.connect();
+const r = await c.query('explain (analyze, buffers) ' + q.sql, q.params);
+console.log(r.rows.map((x) => x['QUERY PLAN']).join('\n'));
+await c.end();

@@ -1,0 +1,14 @@
+import pg from 'pg';
+import { connectDatabase } from '../../db/client.js';
+import { runMigrations } from '../../db/migrate.js';
+import { seed } from './jobs.bench.js';
+const admin = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' });
+await admin.connect();
+await admin.query('drop database if exists ao_jobs_dev with (force)');
+await admin.query('create database ao_jobs_dev');
+await admin.end();
+const c = connectDatabase('postgresql://postgres@127.0.0.1:5432/ao_jobs_dev');
+await runMigrations(c.db);
+const t = Date.now();
+console.log(await seed(c.db, 100_000), (Date.now() - t) / 1000);
+await c.close();
