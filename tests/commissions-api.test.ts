@@ -1,33 +1,24 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from './helpers/db.js';
+import { describe, expect, it } from 'vitest';
 import {
   createChain,
-  createIngestKey,
+  createMoneyTestDatabase,
   createProgram,
-  ingester,
+  refundEvent,
+  saleEvent,
   uniqueId,
   type TestPartner,
 } from './helpers/factories/money.js';
 import { startTestServer } from './helpers/server.js';
 
-const database = await createTestDatabase();
-const db = database.db;
+const { database, db, ingest } = await createMoneyTestDatabase();
 const server = await startTestServer(database, { SCHEDULER_ENABLED: 'false' });
-let ingest: ReturnType<typeof ingester>;
-let programId: string;
-
-beforeAll(async () => {
-  ingest = ingester(db, (await createIngestKey(db)).id);
-  programId = await createProgram(db);
-});
+const programId = await createProgram(db);
 
 async function soldAndRefunded() {
   const [parent, seller] = (await createChain(db, programId, 2)) as [TestPartner, TestPartner];
   const saleId = uniqueId('sale');
-  await ingest([
-    { externalId: saleId, kind: 'sale', referralCode: seller.referralCode, amount: 20_000, currency: 'USD', occurredAt: '2025-05-01T10:00:00Z' },
-  ]);
-  await ingest([{ externalId: uniqueId('refund'), kind: 'refund', refundOf: saleId, amount: 5_000, currency: 'USD', occurredAt: '2025-05-02T10:00:00Z' }]);
+  await ingest([saleEvent(seller, 20_000, '2025-05-01T10:00:00Z', saleId)]);
+  await ingest([refundEvent(saleId, 5_000, '2025-05-02T10:00:00Z')]);
   return { parent, seller };
 }
 

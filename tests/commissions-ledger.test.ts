@@ -1,51 +1,28 @@
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { approveDueCommissions } from '../server/domain/commissions/approve.js';
 import { commissionBalance } from '../server/domain/commissions/balance.js';
 import { settleApprovedCommissions } from '../server/domain/commissions/settle.js';
 import { defineAbilityFor } from '../server/auth/abilities.js';
-import { createTestDatabase } from './helpers/db.js';
 import {
   addProgramVersion,
   at,
   createChain,
-  createIngestKey,
+  createMoneyTestDatabase,
   createPartner,
   createProgram,
-  ingester,
   ledgerOf,
+  refundEvent,
+  saleEvent,
   setPartnerStatus,
   threeLevelConfiguration,
   uniqueId,
   type TestPartner,
 } from './helpers/factories/money.js';
 
-const database = await createTestDatabase();
-const db = database.db;
+const { db, ingest } = await createMoneyTestDatabase();
 const admin = defineAbilityFor({ userId: 'admin', roles: ['affiliate_admin'] });
 const payer = { userId: 'payouts-test', roles: [], requestId: null };
-let ingest: ReturnType<typeof ingester>;
-
-beforeAll(async () => {
-  ingest = ingester(db, (await createIngestKey(db)).id);
-});
-
-const sale = (partner: TestPartner, amount: number, occurredAt: string, externalId = uniqueId('sale')) => ({
-  externalId,
-  kind: 'sale',
-  referralCode: partner.referralCode,
-  amount,
-  currency: 'USD',
-  occurredAt,
-});
-const refund = (saleId: string, amount: number, occurredAt: string) => ({
-  externalId: uniqueId('refund'),
-  kind: 'refund',
-  refundOf: saleId,
-  amount,
-  currency: 'USD',
-  occurredAt,
-});
 
 async function balanceOf(partnerId: string) {
   const { currencies } = await commissionBalance(db, admin, { partnerId });
@@ -59,7 +36,7 @@ describe('a three-level chain', () => {
     const ids = [top.id, upper.id, parent.id, seller.id];
 
     const saleId = uniqueId('sale');
-    await ingest([sale(seller, 12_345, '2025-03-01T10:00:00Z', saleId)]);
+    await ingest([saleEvent(seller, 12_345, '2025-03-01T10:00:00Z', saleId)]);
     // 10% of 123.45 = 12.345 → 12.35 (half away from zero); 5% → 6.17; 3% → 3.70; 1% → 1.23.
     expect(await ledgerOf(db, ids)).toEqual([
       { partnerId: seller.id, kind: 'earning', status: 'pending', level: 0, amount: 1_235, reason: null },
@@ -68,7 +45,7 @@ describe('a three-level chain', () => {
       { partnerId: top.id, kind: 'override', status: 'pending', level: 3, amount: 123, reason: null },
     ]);
 
-    await ingest([refund(saleId, 4_000, '2025-03-05T10:00:00Z')]);
+    await ingest([refundEvent(saleId, 4_000, '2025-03-05T10:00:00Z')]);
     // Each entry loses round(amount × 4000 / 12345): 400.16 → 400, 199.92 → 200, 119.89 → 120, 39.85 → 40.
     const afterPartial = await ledgerOf(db, ids);
     expect(afterPartial.slice(4)).toEqual([
@@ -81,7 +58,7 @@ describe('a three-level chain', () => {
       { currency: 'USD', pending: 835, approved: 0, carriedOver: 0, paid: 0, balance: 835, payable: 0 },
     ]);
 
-    await ingest([refund(saleId, 8_345, '2025-03-06T10:00:00Z')]);
+    await ingest([refundEvent(saleId, 8_345, '2025-03-06T10:00:00Z')]);
     // The rest of the sale reverses exactly what is left, and every entry of the sale leaves the money flow.
     const afterFull = await ledgerOf(db, ids);
     expect(afterFull.slice(8).map((row) => row.amount)).toEqual([-835, -417, -250, -83]);
@@ -98,9 +75,9 @@ describe('a three-level chain', () => {
     const [seller] = await createChain(db, programId, 1) as [TestPartner];
     const saleId = uniqueId('sale');
     // 10% of 0.05 = 0.005 → 0.01.
-    await ingest([sale(seller, 5, '2025-03-01T10:00:00Z', saleId)]);
-    await ingest([refund(saleId, 1, '2025-03-02T10:00:00Z'), refund(saleId, 1, '2025-03-02T11:00:00Z')]);
-    await ingest([refund(saleId, 3, '2025-03-03T10:00:00Z')]);
+    await ingest([saleEvent(seller, 5, '2025-03-01T10:00:00Z', saleId)]);
+    await ingest([refundEvent(saleId, 1, '2025-03-02T10:00:00Z'), refundEvent(saleId, 1, '2025-03-02T11:00:00Z')]);
+    await ingest([refundEvent(saleId, 3, '2025-03-03T10:00:00Z')]);
     const rows = await ledgerOf(db, [seller.id]);
     // round(1 × 1/5) = 0, round(1 × 2/5) = 0, round(1 × 5/5) = 1: one reversal of the one cent earned.
     expect(rows.map((row) => [row.kind, row.amount])).toEqual([
@@ -120,7 +97,7 @@ describe('configuration versions', () => {
     const [parent, seller] = await createChain(db, programId, 2) as [TestPartner, TestPartner];
 
     // Sent in one batch after the change: the earlier sale still earns at version 1.
-    await ingest([sale(seller, 10_000, '2025-03-31T23:59:59Z'), sale(seller, 10_000, '2025-04-01T00:00:00Z')]);
+    await ingest([saleEvent(seller, 10_000, '2025-03-31T23:59:59Z'), saleEvent(seller, 10_000, '2025-04-01T00:00:00Z')]);
     const rows = await db.execute<{ partner_id: string; level: number; amount: number; program_version: number; rate_type: string }>(sql`
       select partner_id, level, amount, program_version, rate_type from commissions
       where partner_id in (${parent.id}, ${seller.id}) order by program_version, level`);
@@ -146,7 +123,7 @@ describe('whose rates, and what is not earned', () => {
     const programId = await createProgram(db, { configuration: tiered() });
     const parent = await createPartner(db, { programId, tier: 'silver' });
     const seller = await createPartner(db, { programId, parentId: parent.id, tier: 'gold' });
-    await ingest([sale(seller, 10_000, '2025-03-01T10:00:00Z')]);
+    await ingest([saleEvent(seller, 10_000, '2025-03-01T10:00:00Z')]);
     expect((await ledgerOf(db, [parent.id, seller.id])).map((row) => [row.partnerId, row.amount])).toEqual([
       [seller.id, 1_500],
       [parent.id, 800],
@@ -157,7 +134,7 @@ describe('whose rates, and what is not earned', () => {
     const programId = await createProgram(db);
     const [parent, seller] = await createChain(db, programId, 2) as [TestPartner, TestPartner];
     await setPartnerStatus(db, parent.id, 'suspended');
-    await ingest([sale(seller, 10_000, '2025-03-01T10:00:00Z')]);
+    await ingest([saleEvent(seller, 10_000, '2025-03-01T10:00:00Z')]);
     const rows = await db.execute<{ partner_id: string; status: string; amount: number; forgone_amount: number | null; reason: string | null }>(sql`
       select partner_id, status, amount, forgone_amount, reason from commissions where partner_id in (${parent.id}, ${seller.id}) order by id`);
     expect(rows.rows).toEqual([
@@ -171,11 +148,11 @@ describe('whose rates, and what is not earned', () => {
     const parent = await createPartner(db, { programId, tier: 'silver' });
     const seller = await createPartner(db, { programId, parentId: parent.id, tier: 'silver' });
     // One own sale 10 days before, one 31 days before (outside the period): one counts, two are required.
-    await ingest([sale(parent, 1_000, '2025-02-20T10:00:00Z'), sale(parent, 1_000, '2025-01-29T10:00:00Z')]);
-    await ingest([sale(seller, 10_000, '2025-03-02T10:00:00Z')]);
+    await ingest([saleEvent(parent, 1_000, '2025-02-20T10:00:00Z'), saleEvent(parent, 1_000, '2025-01-29T10:00:00Z')]);
+    await ingest([saleEvent(seller, 10_000, '2025-03-02T10:00:00Z')]);
     // A second own sale inside the period: now the parent qualifies.
-    await ingest([sale(parent, 1_000, '2025-03-01T10:00:00Z')]);
-    await ingest([sale(seller, 10_000, '2025-03-03T10:00:00Z')]);
+    await ingest([saleEvent(parent, 1_000, '2025-03-01T10:00:00Z')]);
+    await ingest([saleEvent(seller, 10_000, '2025-03-03T10:00:00Z')]);
     const overrides = await db.execute<{ status: string; amount: number; forgone_amount: number | null; reason: string | null }>(sql`
       select status, amount, forgone_amount, reason from commissions where partner_id = ${parent.id} and kind = 'override' order by id`);
     expect(overrides.rows).toEqual([
@@ -192,7 +169,7 @@ describe('whose rates, and what is not earned', () => {
   it('records a sale of a partner whose tier the version does not define as forfeited', async () => {
     const programId = await createProgram(db, { configuration: tiered() });
     const seller = await createPartner(db, { programId, tier: 'platinum' });
-    await ingest([sale(seller, 10_000, '2025-03-01T10:00:00Z')]);
+    await ingest([saleEvent(seller, 10_000, '2025-03-01T10:00:00Z')]);
     expect(await ledgerOf(db, [seller.id])).toEqual([
       { partnerId: seller.id, kind: 'earning', status: 'forfeited', level: 0, amount: 0, reason: 'tier_not_configured: tier platinum is not in version 1' },
     ]);
@@ -203,7 +180,7 @@ describe('the ledger is append-only', () => {
   it('refuses changing money facts, deleting, truncating and status moves outside the machine', async () => {
     const programId = await createProgram(db);
     const [seller] = await createChain(db, programId, 1) as [TestPartner];
-    await ingest([sale(seller, 10_000, '2025-03-01T10:00:00Z')]);
+    await ingest([saleEvent(seller, 10_000, '2025-03-01T10:00:00Z')]);
     const id = sql`(select id from commissions where partner_id = ${seller.id})`;
     const refused = (statement: ReturnType<typeof sql>) => expect(db.execute(statement)).rejects.toMatchObject({ cause: { code: expect.stringMatching(/^(42501|23514)$/) } });
     await refused(sql`update commissions set amount = 1 where id = ${id}`);
@@ -222,7 +199,7 @@ describe('approval, payout and clawback after payment', () => {
     const programId = await createProgram(db);
     const [seller] = await createChain(db, programId, 1) as [TestPartner];
     const firstSale = uniqueId('sale');
-    await ingest([sale(seller, 10_000, '2025-03-01T10:00:00Z', firstSale)]);
+    await ingest([saleEvent(seller, 10_000, '2025-03-01T10:00:00Z', firstSale)]);
 
     // holdDays 30: due at 2025-03-31T10:00:00Z, not a millisecond before.
     await approveDueCommissions(db, at('2025-03-31T09:59:59.999Z'));
@@ -241,7 +218,7 @@ describe('approval, payout and clawback after payment', () => {
     ]);
 
     // The customer is refunded after the partner was paid: the clawback takes the balance below zero.
-    await ingest([refund(firstSale, 10_000, '2025-04-10T10:00:00Z')]);
+    await ingest([refundEvent(firstSale, 10_000, '2025-04-10T10:00:00Z')]);
     expect(await balanceOf(seller.id)).toEqual([
       { currency: 'USD', pending: 0, approved: 0, carriedOver: -1_000, paid: 1_000, balance: -1_000, payable: 0 },
     ]);
@@ -250,7 +227,7 @@ describe('approval, payout and clawback after payment', () => {
     );
     expect(nothing).toEqual({ amount: 0, entryIds: [] });
 
-    await ingest([sale(seller, 15_000, '2025-04-15T10:00:00Z')]);
+    await ingest([saleEvent(seller, 15_000, '2025-04-15T10:00:00Z')]);
     await approveDueCommissions(db, at('2025-05-15T10:00:00Z'));
     expect(await balanceOf(seller.id)).toEqual([
       { currency: 'USD', pending: 0, approved: 1_500, carriedOver: -1_000, paid: 1_000, balance: 500, payable: 500 },
@@ -276,11 +253,11 @@ describe('approval, payout and clawback after payment', () => {
     const chain = await createChain(db, programId, 4);
     const seller = chain.at(-1)!;
     const sales = [uniqueId('sale'), uniqueId('sale'), uniqueId('sale')];
-    await ingest(sales.map((id, index) => sale(seller, 9_999 + index * 1_001, `2025-06-0${index + 1}T10:00:00Z`, id)));
-    await ingest([refund(sales[0]!, 3_333, '2025-06-05T10:00:00Z')]);
+    await ingest(sales.map((id, index) => saleEvent(seller, 9_999 + index * 1_001, `2025-06-0${index + 1}T10:00:00Z`, id)));
+    await ingest([refundEvent(sales[0]!, 3_333, '2025-06-05T10:00:00Z')]);
     await approveDueCommissions(db, at('2025-07-02T10:00:00Z'));
     await db.transaction((tx) => settleApprovedCommissions(tx, payer, { partnerId: seller.id, currency: 'USD', payoutId: crypto.randomUUID() }));
-    await ingest([refund(sales[1]!, 11_000, '2025-07-05T10:00:00Z')]);
+    await ingest([refundEvent(sales[1]!, 11_000, '2025-07-05T10:00:00Z')]);
 
     const sums = await db.execute<{ partner_id: string; total: number }>(sql`
       select partner_id, sum(amount)::bigint as total from commissions

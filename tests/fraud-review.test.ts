@@ -1,13 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { approveDueCommissions } from '../server/domain/commissions/approve.js';
-import { createTestDatabase } from './helpers/db.js';
 import {
   at,
   createChain,
-  createIngestKey,
+  createMoneyTestDatabase,
   createProgram,
-  ingester,
   ledgerOf,
   threeLevelConfiguration,
   uniqueId,
@@ -15,16 +13,9 @@ import {
 } from './helpers/factories/money.js';
 import { startTestServer } from './helpers/server.js';
 
-const database = await createTestDatabase();
-const db = database.db;
+const { database, db, ingest } = await createMoneyTestDatabase();
 const server = await startTestServer(database, { SCHEDULER_ENABLED: 'false' });
-let ingest: ReturnType<typeof ingester>;
-let programId: string;
-
-beforeAll(async () => {
-  ingest = ingester(db, (await createIngestKey(db)).id);
-  programId = await createProgram(db, { configuration: threeLevelConfiguration({ rules: { holdDays: 10 } }) });
-});
+const programId = await createProgram(db, { configuration: threeLevelConfiguration({ rules: { holdDays: 10 } }) });
 
 /** A parent and a seller; the seller's sale comes one second after its click, which the default rules flag. */
 async function flaggedSale(): Promise<{ parent: TestPartner; seller: TestPartner; flagId: string; entryIds: number[] }> {

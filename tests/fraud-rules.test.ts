@@ -1,31 +1,21 @@
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from './helpers/db.js';
+import { describe, expect, it } from 'vitest';
 import {
   createAccount,
-  createIngestKey,
+  createMoneyTestDatabase,
   createPartner,
   createProgram,
-  ingester,
   threeLevelConfiguration,
   uniqueId,
   type TestPartner,
 } from './helpers/factories/money.js';
 
-const database = await createTestDatabase();
-const db = database.db;
-let ingest: ReturnType<typeof ingester>;
-let programId: string;
-let permissiveProgramId: string;
+const { db, ingest } = await createMoneyTestDatabase();
 
 const fraud = { maxLeadsPerIpPerDay: 3, maxClicksPerMinute: 5, minSecondsClickToConversion: 10, maxRefundRateBps: 3_000 };
-
-beforeAll(async () => {
-  ingest = ingester(db, (await createIngestKey(db)).id);
-  programId = await createProgram(db, { configuration: threeLevelConfiguration({ rules: { fraud } }) });
-  permissiveProgramId = await createProgram(db, {
-    configuration: threeLevelConfiguration({ rules: { fraud, selfReferralAllowed: true } }),
-  });
+const programId = await createProgram(db, { configuration: threeLevelConfiguration({ rules: { fraud } }) });
+const permissiveProgramId = await createProgram(db, {
+  configuration: threeLevelConfiguration({ rules: { fraud, selfReferralAllowed: true } }),
 });
 
 type Flag = { rule: string; evidence: Record<string, unknown>; event_ids: string[] };

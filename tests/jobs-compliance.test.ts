@@ -12,6 +12,8 @@ import {
   iso,
   notificationsTo,
   partnerStates,
+  subscribeWebhook,
+  webhookPayloads,
 } from './helpers/factories/partner-jobs.js';
 
 // Agreements are global, so the document and agreement scenarios each get a database of their own.
@@ -36,7 +38,8 @@ async function auditOf(db: Database, entityIds: string[]) {
 
 /** What changes a run can make, counted over the whole database. */
 async function footprint(db: Database) {
-  return Promise.all(['notifications', 'partner_holds', 'activity', 'partner_status_history'].map((table) => countRows(db, table)));
+  const tables = ['notifications', 'partner_holds', 'activity', 'partner_status_history', 'webhook_deliveries'];
+  return Promise.all(tables.map((table) => countRows(db, table)));
 }
 
 describe('document expiry', () => {
@@ -167,6 +170,7 @@ describe('agreement grace periods', () => {
     const v1 = await publish(1, '2025-01-01T00:00:00Z', true);
     const v2 = await publish(2, '2025-05-01T00:00:00Z', true);
     const v3 = await publish(3, '2025-05-05T00:00:00Z', false);
+    await subscribeWebhook(db, ['partner.suspended']);
     const partner = async (programId: string | null, status: 'active' | 'suspended' | 'trained' | 'applied', accepted: string) => {
       const id = await createJobPartner(db, { programId, tier: programId ? 'standard' : null, status });
       await accept(id, accepted);
@@ -228,6 +232,9 @@ describe('agreement grace periods', () => {
     expect(notices[0]!.bodyText).toContain('Your partner account has been suspended because of a compliance requirement.');
     expect(notices[0]!.bodyText).toContain(`Note from our team: ${note}`);
     expect(await notificationsTo(db, everyone, ['agreement_reminder'])).toHaveLength(reminders.length);
+    expect(await webhookPayloads(db, 'partner.suspended', everyone)).toEqual([
+      { partnerId: behind, fromStatus: 'active', toStatus: 'suspended', reasonCode: 'compliance', at: '2025-05-22T00:00:00.000Z' },
+    ]);
 
     const afterSuspension = await footprint(db);
     await run('2025-05-22T01:00:00Z');

@@ -15,6 +15,8 @@ import {
   notificationsTo,
   partnerStates,
   programName,
+  subscribeWebhook,
+  webhookPayloads,
   type EventOptions,
 } from './helpers/factories/partner-jobs.js';
 
@@ -56,13 +58,15 @@ async function pendingDemotions(partnerIds: string[]) {
 }
 
 async function footprint() {
-  return Promise.all(['notifications', 'partner_tier_history', 'activity', 'partner_demotion_pending'].map((table) => countRows(db, table)));
+  const tables = ['notifications', 'partner_tier_history', 'activity', 'partner_demotion_pending', 'webhook_deliveries'];
+  return Promise.all(tables.map((table) => countRows(db, table)));
 }
 
 describe('the performance-threshold job', () => {
   it('promotes at once, demotes after the grace period, alerts once, and records, audits and announces each change', async () => {
     const programId = await createJobProgram(db, 'Performance', configuration);
     const name = await programName(db, programId);
+    await subscribeWebhook(db, ['partner.tier_changed']);
     const partner = (tier: string, status: 'active' | 'suspended' = 'active') => createJobPartner(db, { programId, tier, status });
     const climber = await partner('bronze');
     await db.execute(sql`
@@ -155,6 +159,12 @@ describe('the performance-threshold job', () => {
       ]),
     );
     expect(audit.rows).toHaveLength(2);
+    expect(await webhookPayloads(db, 'partner.tier_changed', everyone)).toEqual(
+      expect.arrayContaining([
+        { partnerId: climber, programId, fromTier: 'bronze', toTier: 'silver', at: firstRun },
+        { partnerId: star, programId, fromTier: 'silver', toTier: 'gold', at: firstRun },
+      ]),
+    );
 
     expect(await pendingDemotions(everyone)).toEqual({
       [idle]: { tier: 'silver', metric: 'conversions', value: 0, threshold: 1, pendingSince: firstRun },

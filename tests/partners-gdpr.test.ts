@@ -17,6 +17,8 @@ const manager = await server.client(['partner_manager'], { sub: managerId });
 const complianceOfficer = await server.client(['compliance_officer']);
 const program = await createTestProgram(db, { tiers: ['silver', 'gold'] });
 
+const STAFF_REPLY = 'Thanks, we will call you back tomorrow.';
+
 /** A partner with something in every section an export covers; returns the PII strings it holds. */
 async function richPartner() {
   const stamp = `${Date.now()}${Math.floor(Math.random() * 1e6)}`;
@@ -57,6 +59,14 @@ async function richPartner() {
   const [account] = await db.insert(accounts).values({ name: `Account of ${stamp}` }).returning({ id: accounts.id });
   await db.insert(partnerAccounts).values({ partnerId, accountId: account!.id, role: 'owner', linkedBy: 'test' });
   await db.insert(partnerHolds).values({ partnerId, kind: 'fraud', reason: 'velocity', source: 'test', createdBy: 'test' });
+  // Free text with PII in the partner's support messages and in a notification sent to it.
+  const ticket = await manager.tickets.create.mutate({ partnerId, subject: 'Question about my payout', body: `Please call me on ${phone(5)}` });
+  await manager.tickets.reply.mutate({ id: ticket.id, body: STAFF_REPLY });
+  await manager.tickets.reply.mutate({ id: ticket.id, author: 'partner', body: `Or visit me at ${stamp} Elm Street` });
+  await manager.communications.notifyPartners.mutate({
+    targetGroup: { type: 'partners', partnerIds: [partnerId] },
+    message: { type: 'free', subject: `Your call on ${phone(6)}`, body: `Dear Grace, we will call you on ${phone(6)}.` },
+  });
   const pii = [
     `Grace Hopper ${stamp}`,
     `grace.${stamp}@navy.example`,
@@ -68,8 +78,19 @@ async function richPartner() {
     `TAX-${stamp}`,
     `${stamp} Navy Way`,
     `Hopper Compilers ${stamp}`,
+    phone(5),
+    `${stamp} Elm Street`,
+    phone(6),
   ];
-  return { partnerId, contactId: contact.id, pii, phone };
+  return { partnerId, contactId: contact.id, ticketId: ticket.id, pii, phone };
+}
+
+/** The partner's notifications as stored, in a stable order. */
+async function notices(partnerId: string) {
+  const result = await db.execute<Record<string, unknown>>(sql`
+    select id, kind, channel, state, attempts, created_at, sent_at, read_at, subject, summary, body_text, body_html
+    from notifications where partner_id = ${partnerId} order by created_at, id`);
+  return result.rows;
 }
 
 /** Every text value in every table of this database, to prove a string is gone from everywhere. */
@@ -83,7 +104,7 @@ async function databaseText(): Promise<string> {
 
 describe('partners.exportData', () => {
   it('returns everything held about the partner, and audits who took the copy', async () => {
-    const { partnerId, contactId, phone } = await richPartner();
+    const { partnerId, contactId, ticketId, phone } = await richPartner();
     const exported = await complianceOfficer.partners.exportData.mutate({ partnerId });
     expect(exported.partner).toMatchObject({ id: partnerId, phone: phone(4), website: 'https://hopper.example', managerId });
     expect(exported.contacts).toEqual([expect.objectContaining({ id: contactId, role: 'billing', phone: phone(3), address: expect.objectContaining({ country: 'US' }) })]);
@@ -95,6 +116,31 @@ describe('partners.exportData', () => {
     expect(exported.accountLinks).toEqual([expect.objectContaining({ role: 'owner', accountName: expect.stringContaining('Account of') })]);
     expect(exported.holds).toEqual([expect.objectContaining({ kind: 'fraud', reason: 'velocity' })]);
     expect(exported.enrollments).toEqual([]);
+    expect(exported.tickets).toEqual([
+      expect.objectContaining({
+        id: ticketId,
+        subject: 'Question about my payout',
+        status: 'open',
+        messages: [
+          expect.objectContaining({ author: 'partner', body: `Please call me on ${phone(5)}` }),
+          expect.objectContaining({ author: 'staff', body: STAFF_REPLY }),
+          expect.objectContaining({ author: 'partner', body: expect.stringContaining('Elm Street') }),
+        ],
+      }),
+    ]);
+    const noticeKinds = exported.notifications.map((notice) => `${notice.kind}/${notice.channel}`).sort();
+    expect(noticeKinds).toEqual([
+      'application_received/dashboard',
+      'application_received/email',
+      'custom_message/dashboard',
+      'custom_message/email',
+      'ticket_reply/dashboard',
+      'ticket_reply/email',
+    ]);
+    expect(exported.notifications.find((notice) => notice.kind === 'custom_message')).toMatchObject({
+      subject: `Your call on ${phone(6)}`,
+      bodyText: expect.stringContaining(`we will call you on ${phone(6)}`),
+    });
     expect(exported.auditTrail.map((entry) => entry.action)).toEqual([
       'partner.apply',
       'partner.contact.add',
@@ -145,10 +191,12 @@ describe('partners.erase', () => {
   });
 
   it('removes the PII from every table, keeps the facts, and never shows it again', async () => {
-    const { partnerId, pii } = await richPartner();
+    const { partnerId, ticketId, pii } = await richPartner();
     await admin.partners.terminate.mutate({ partnerId, reasonCode: 'partner_request', note: 'GDPR request #42' });
     const before = await databaseText();
     for (const value of pii) expect(before).toContain(value);
+    const ticketBefore = await admin.tickets.get.query({ id: ticketId });
+    const noticesBefore = await notices(partnerId);
 
     const erased = await complianceOfficer.partners.erase.mutate({ partnerId, note: 'GDPR request #42' });
     expect(erased).toMatchObject({ partnerId, alreadyErased: false });
@@ -170,8 +218,27 @@ describe('partners.erase', () => {
     expect(exported.documents).toHaveLength(1);
     expect(exported.holds).toHaveLength(1);
     expect(exported.auditTrail.find((entry) => entry.action === 'partner.erase')).toMatchObject({
-      after: expect.objectContaining({ contactsRemoved: 1, payoutDetailsRemoved: 1, acceptancesAnonymised: 1 }),
+      after: expect.objectContaining({
+        contactsRemoved: 1,
+        payoutDetailsRemoved: 1,
+        acceptancesAnonymised: 1,
+        ticketsRedacted: 1,
+        ticketMessagesRedacted: 2,
+        notificationsRedacted: noticesBefore.length,
+      }),
     });
+
+    // Tickets and notifications keep their rows, authors, states and times; only the free text is gone.
+    const ticketAfter = await admin.tickets.get.query({ id: ticketId });
+    expect(ticketAfter).toEqual({
+      ...ticketBefore,
+      subject: '[erased]',
+      messages: ticketBefore.messages.map((message) => (message.author === 'partner' ? { ...message, body: '[erased]' } : message)),
+    });
+    expect(ticketAfter.messages.find((message) => message.author === 'staff')?.body).toBe(STAFF_REPLY);
+    expect(await notices(partnerId)).toEqual(
+      noticesBefore.map((notice) => ({ ...notice, subject: '[erased]', summary: '[erased]', body_text: '[erased]', body_html: '[erased]' })),
+    );
     for (const value of pii) expect(JSON.stringify([got, listed, exported])).not.toContain(value);
   });
 
@@ -197,12 +264,22 @@ describe('partners.erase', () => {
     expect(await db.select({ id: contacts.id }).from(contacts).where(eq(contacts.partnerId, partner.id))).toEqual([]);
   });
 
-  it('keeps acceptances of other partners untouched', async () => {
+  it("keeps other partners' acceptances, tickets and notifications untouched", async () => {
     const keep = await createPartner(db, { status: 'verified' });
     const erase = await createPartner(db, { status: 'rejected' });
+    const ticket = await admin.tickets.create.mutate({ partnerId: keep.id, subject: 'Kept subject', body: 'Kept message' });
+    await admin.tickets.reply.mutate({ id: ticket.id, body: 'Kept reply' });
+    const keptNotices = await notices(keep.id);
+    expect(keptNotices.length).toBeGreaterThan(0);
+    await admin.tickets.create.mutate({ partnerId: erase.id, subject: 'Erased subject', body: 'Erased message' });
     await admin.partners.erase.mutate({ partnerId: erase.id });
     const [kept] = await db.select({ ip: agreementAcceptances.ipAddress }).from(agreementAcceptances).where(eq(agreementAcceptances.partnerId, keep.id));
     expect(kept).toEqual({ ip: '203.0.113.7' });
+    expect(await admin.tickets.get.query({ id: ticket.id })).toMatchObject({
+      subject: 'Kept subject',
+      messages: [expect.objectContaining({ body: 'Kept message' }), expect.objectContaining({ body: 'Kept reply' })],
+    });
+    expect(await notices(keep.id)).toEqual(keptNotices);
   });
 });
 

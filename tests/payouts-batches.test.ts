@@ -14,6 +14,7 @@ import { callerFor, insertDocument, insertPayoutDetails } from './helpers/factor
 import {
   addApprovedEntry,
   addApprovedReversal,
+  createPartnerOwed,
   createPayablePartner,
   createPayoutProgram,
   ledgerSummary,
@@ -36,11 +37,10 @@ async function reservedEntries(entryIds: number[]): Promise<Map<number, number>>
 describe('payouts.createBatch', () => {
   it('makes one payout per payable partner and currency from the approved entries, leaving pending ones out', async () => {
     const program = await createPayoutProgram(db, { minimumPayout: 1_000 });
-    const [alice, bob] = [await createPayablePartner(db, program), await createPayablePartner(db, program)];
-    const aliceEntries = [await addApprovedEntry(db, alice.id, 3_000), await addApprovedEntry(db, alice.id, 2_500)];
+    const { partner: alice, entries: aliceEntries } = await createPartnerOwed(db, program, [3_000, 2_500]);
     const clawback = await addApprovedReversal(db, aliceEntries[0]!, 500);
     // The program pays in USD, so its minimum (1 000) does not apply to euros: the default minimum (5 000) does.
-    const bobEuro = await addApprovedEntry(db, bob.id, 5_000, { currency: 'EUR' });
+    const { partner: bob, entries: [bobEuro] } = await createPartnerOwed(db, program, [5_000], { currency: 'EUR' });
     await db.execute(sql`
       insert into commissions (partner_id, kind, status, level, amount, currency, hold_until, created_by)
       values (${alice.id}, 'earning', 'pending', 0, 9999, 'USD', now() + interval '30 days', 'test')`);
@@ -120,9 +120,8 @@ describe('payouts.createBatch', () => {
 
   it('reports a held partner below the minimum with both reasons, and leaves its entries unreserved', async () => {
     const program = await createPayoutProgram(db, { minimumPayout: 5_000 });
-    const held = await createPayablePartner(db, program);
+    const { partner: held, entries: [entry] } = await createPartnerOwed(db, program, [100]);
     await placeHold(db, held.id, 'compliance');
-    const entry = await addApprovedEntry(db, held.id, 100);
     const { batch, skipped } = await createBatch({ partnerIds: [held.id] });
     expect(batch).toBeNull();
     expect(skipped).toEqual([{ partnerId: held.id, currency: 'USD', amount: 100, minimum: 5_000, reasons: ['compliance_hold', 'below_minimum'] }]);
@@ -134,8 +133,7 @@ describe('payouts.createBatch', () => {
     const minute = 60_000;
     await addProgramVersion(db, program.id, 2, threeLevelConfiguration({ rules: { minimumPayout: 20_000 } }), new Date(Date.now() - minute));
     await addProgramVersion(db, program.id, 3, threeLevelConfiguration({ rules: { minimumPayout: 100 } }), new Date(Date.now() + 60 * minute));
-    const partner = await createPayablePartner(db, program);
-    await addApprovedEntry(db, partner.id, 10_000);
+    const { partner } = await createPartnerOwed(db, program, [10_000]);
     const { batch, skipped } = await createBatch({ programId: program.id });
     expect(batch).toBeNull();
     expect(skipped).toEqual([{ partnerId: partner.id, currency: 'USD', amount: 10_000, minimum: 20_000, reasons: ['below_minimum'] }]);
@@ -143,8 +141,7 @@ describe('payouts.createBatch', () => {
 
   it('reserves the entries it pays: a second batch leaves them out and takes only entries approved since', async () => {
     const program = await createPayoutProgram(db, { minimumPayout: 1_000 });
-    const partner = await createPayablePartner(db, program);
-    const first = await addApprovedEntry(db, partner.id, 2_000);
+    const { partner, entries: [first] } = await createPartnerOwed(db, program, [2_000]);
     const one = await createBatch({ programId: program.id });
     const later = await addApprovedEntry(db, partner.id, 1_500);
     const two = await createBatch({ programId: program.id });
@@ -198,8 +195,7 @@ describe('payouts.createBatch', () => {
 describe('payouts.cancel', () => {
   it('releases the reservation: the next batch takes the same entries', async () => {
     const program = await createPayoutProgram(db, { minimumPayout: 100 });
-    const partner = await createPayablePartner(db, program);
-    const entry = await addApprovedEntry(db, partner.id, 1_000);
+    const { entries: [entry] } = await createPartnerOwed(db, program, [1_000]);
     const { batch } = await createBatch({ programId: program.id });
     const cancelled = await cancelPayouts(db, admin, cancelInput.parse({ batchId: batch!.id, reason: 'wrong period' }));
     expect(cancelled).toMatchObject({ status: 'cancelled', cancelReason: 'wrong period', cancelledBy: admin.actor.userId });
@@ -214,9 +210,8 @@ describe('payouts.cancel', () => {
 
   it('cancels one payout of a draft, and the batch with its last payout', async () => {
     const program = await createPayoutProgram(db, { minimumPayout: 100 });
-    const [one, two] = [await createPayablePartner(db, program), await createPayablePartner(db, program)];
-    await addApprovedEntry(db, one.id, 1_000);
-    await addApprovedEntry(db, two.id, 1_000);
+    await createPartnerOwed(db, program, [1_000]);
+    await createPartnerOwed(db, program, [1_000]);
     const { batch } = await createBatch({ programId: program.id });
     const [first, second] = batch!.payouts;
     const afterOne = await cancelPayouts(db, admin, cancelInput.parse({ payoutId: first!.id, reason: 'partner asked to wait' }));
@@ -243,8 +238,7 @@ describe('recording the processor’s answer', () => {
 
   it('records an answer only for the current attempt, and settles the ledger once', async () => {
     const program = await createPayoutProgram(db, { minimumPayout: 100 });
-    const partner = await createPayablePartner(db, program);
-    await addApprovedEntry(db, partner.id, 1_000);
+    const { partner } = await createPartnerOwed(db, program, [1_000]);
     const { batch } = await createBatch({ partnerIds: [partner.id] });
     await approvePayoutBatch(db, callerFor(['affiliate_admin']), { batchId: batch!.id });
     const submitted = await submitPayoutBatch(db, silent, admin, { batchId: batch!.id });

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { TestPartner, TestProgram } from './helpers/factories/partners.js';
 import {
   addApprovedEntry,
-  createPayablePartner,
+  createPartnerOwed,
   createPayoutProgram,
   ledgerSummary,
   placeHold,
@@ -29,13 +29,8 @@ beforeAll(async () => {
     values ('https://hooks.example.com/payouts', array['payout.paid', 'payout.failed'], 'whsec_test', 'test')`);
 });
 
-/** A payable partner with approved entries of these amounts (USD minor units). */
-async function partnerOwed(...amounts: number[]): Promise<{ partner: TestPartner; entries: number[] }> {
-  const partner = await createPayablePartner(db, program);
-  const entries: number[] = [];
-  for (const amount of amounts) entries.push(await addApprovedEntry(db, partner.id, amount, { programId: program.id }));
-  return { partner, entries };
-}
+/** A payable partner with approved entries of these amounts (USD minor units), booked to the program. */
+const partnerOwed = (...amounts: number[]) => createPartnerOwed(db, program, amounts, { programId: program.id });
 
 /** A batch for these partners, created by one admin and approved by another. */
 async function approvedBatch(...partners: TestPartner[]) {

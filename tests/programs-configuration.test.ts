@@ -8,6 +8,11 @@ import {
 import { sampleConfiguration } from './helpers/factories/programs.js';
 
 const tiers = (...names: string[]) => names.map((name, index) => ({ name, rateType: 'percentage' as const, value: 500 + index * 100 }));
+const withRules = (rules: Record<string, unknown>) => ({ commissionTiers: tiers('base'), rules });
+const withThresholds = (tierNames: string[], ...performanceThresholds: Record<string, unknown>[]) => ({
+  commissionTiers: tiers(...tierNames),
+  performanceThresholds,
+});
 
 /** Each bad configuration, the field its error must name, and a phrase of the message. */
 const badConfigurations: { name: string; configuration: unknown; field: string; message: RegExp }[] = [
@@ -97,169 +102,139 @@ const badConfigurations: { name: string; configuration: unknown; field: string; 
   },
   {
     name: 'a misspelt rule',
-    configuration: { commissionTiers: tiers('base'), rules: { cookieWindowDay: 30 } },
+    configuration: withRules({ cookieWindowDay: 30 }),
     field: 'rules',
     message: /cookieWindowDay/,
   },
   {
     name: 'a cookie window of zero days',
-    configuration: { commissionTiers: tiers('base'), rules: { cookieWindowDays: 0 } },
+    configuration: withRules({ cookieWindowDays: 0 }),
     field: 'rules.cookieWindowDays',
     message: /too small/i,
   },
   {
     name: 'a negative minimum payout',
-    configuration: { commissionTiers: tiers('base'), rules: { minimumPayout: -100 } },
+    configuration: withRules({ minimumPayout: -100 }),
     field: 'rules.minimumPayout',
     message: /too small/i,
   },
   {
     name: 'an unknown required document',
-    configuration: { commissionTiers: tiers('base'), rules: { requiredDocuments: ['passport'] } },
+    configuration: withRules({ requiredDocuments: ['passport'] }),
     field: 'rules.requiredDocuments.0',
     message: /w9/,
   },
   {
     name: 'a required document listed twice',
-    configuration: { commissionTiers: tiers('base'), rules: { requiredDocuments: ['w9', 'identity', 'w9'] } },
+    configuration: withRules({ requiredDocuments: ['w9', 'identity', 'w9'] }),
     field: 'rules.requiredDocuments.2',
     message: /listed twice/,
   },
   {
     name: 'churn before inactivity',
-    configuration: { commissionTiers: tiers('base'), rules: { inactivityDays: 90, churnDays: 30 } },
+    configuration: withRules({ inactivityDays: 90, churnDays: 30 }),
     field: 'rules.churnDays',
     message: /at least inactivityDays \(90\)/,
   },
   {
     name: 'a fraud refund rate above 100%',
-    configuration: { commissionTiers: tiers('base'), rules: { fraud: { maxRefundRateBps: 10_001 } } },
+    configuration: withRules({ fraud: { maxRefundRateBps: 10_001 } }),
     field: 'rules.fraud.maxRefundRateBps',
     message: /too big/i,
   },
   {
     name: 'a threshold on an unknown tier',
-    configuration: {
-      commissionTiers: tiers('silver', 'gold'),
-      performanceThresholds: [{ tier: 'platinum', metric: 'conversions', periodDays: 30, demoteAt: 5 }],
-    },
+    configuration: withThresholds(['silver', 'gold'], { tier: 'platinum', metric: 'conversions', periodDays: 30, demoteAt: 5 }),
     field: 'performanceThresholds.0.tier',
     message: /not one of commissionTiers/,
   },
   {
     name: 'an unknown metric',
-    configuration: {
-      commissionTiers: tiers('silver', 'gold'),
-      performanceThresholds: [{ tier: 'silver', metric: 'clicks', periodDays: 30, promoteAt: 5 }],
-    },
+    configuration: withThresholds(['silver', 'gold'], { tier: 'silver', metric: 'clicks', periodDays: 30, promoteAt: 5 }),
     field: 'performanceThresholds.0.metric',
     message: /conversions/,
   },
   {
     name: 'a threshold without bounds',
-    configuration: {
-      commissionTiers: tiers('silver', 'gold'),
-      performanceThresholds: [{ tier: 'silver', metric: 'revenue', periodDays: 30 }],
-    },
+    configuration: withThresholds(['silver', 'gold'], { tier: 'silver', metric: 'revenue', periodDays: 30 }),
     field: 'performanceThresholds.0.promoteAt',
     message: /set promoteAt, demoteAt or both/,
   },
   {
     name: 'bounds of one tier that overlap',
-    configuration: {
-      commissionTiers: tiers('bronze', 'silver', 'gold'),
-      performanceThresholds: [{ tier: 'silver', metric: 'conversions', periodDays: 30, promoteAt: 10, demoteAt: 10 }],
-    },
+    configuration: withThresholds(
+      ['bronze', 'silver', 'gold'],
+      { tier: 'silver', metric: 'conversions', periodDays: 30, promoteAt: 10, demoteAt: 10 },
+    ),
     field: 'performanceThresholds.0.demoteAt',
     message: /must be below promoteAt \(10\)/,
   },
   {
     name: 'refund-rate bounds the wrong way round',
-    configuration: {
-      commissionTiers: tiers('bronze', 'silver', 'gold'),
-      performanceThresholds: [{ tier: 'silver', metric: 'refund_rate', periodDays: 30, promoteAt: 800, demoteAt: 300 }],
-    },
+    configuration: withThresholds(
+      ['bronze', 'silver', 'gold'],
+      { tier: 'silver', metric: 'refund_rate', periodDays: 30, promoteAt: 800, demoteAt: 300 },
+    ),
     field: 'performanceThresholds.0.demoteAt',
     message: /must be above promoteAt \(800\)/,
   },
   {
     name: 'a rate bound above 100%',
-    configuration: {
-      commissionTiers: tiers('silver', 'gold'),
-      performanceThresholds: [{ tier: 'silver', metric: 'conversion_rate', periodDays: 30, promoteAt: 12_000 }],
-    },
+    configuration: withThresholds(['silver', 'gold'], { tier: 'silver', metric: 'conversion_rate', periodDays: 30, promoteAt: 12_000 }),
     field: 'performanceThresholds.0.promoteAt',
     message: /cannot exceed 10000 basis points/,
   },
   {
     name: 'more active days than the period has',
-    configuration: {
-      commissionTiers: tiers('silver', 'gold'),
-      performanceThresholds: [{ tier: 'silver', metric: 'active_days', periodDays: 30, promoteAt: 31 }],
-    },
+    configuration: withThresholds(['silver', 'gold'], { tier: 'silver', metric: 'active_days', periodDays: 30, promoteAt: 31 }),
     field: 'performanceThresholds.0.promoteAt',
     message: /cannot exceed periodDays \(30\)/,
   },
   {
     name: 'a promotion out of the highest tier',
-    configuration: {
-      commissionTiers: tiers('silver', 'gold'),
-      performanceThresholds: [{ tier: 'gold', metric: 'revenue', periodDays: 30, promoteAt: 100_000 }],
-    },
+    configuration: withThresholds(['silver', 'gold'], { tier: 'gold', metric: 'revenue', periodDays: 30, promoteAt: 100_000 }),
     field: 'performanceThresholds.0.promoteAt',
     message: /highest tier/,
   },
   {
     name: 'a demotion out of the lowest tier',
-    configuration: {
-      commissionTiers: tiers('silver', 'gold'),
-      performanceThresholds: [{ tier: 'silver', metric: 'revenue', periodDays: 30, demoteAt: 100 }],
-    },
+    configuration: withThresholds(['silver', 'gold'], { tier: 'silver', metric: 'revenue', periodDays: 30, demoteAt: 100 }),
     field: 'performanceThresholds.0.demoteAt',
     message: /lowest tier/,
   },
   {
     name: 'the same metric twice on one tier',
-    configuration: {
-      commissionTiers: tiers('silver', 'gold'),
-      performanceThresholds: [
-        { tier: 'silver', metric: 'revenue', periodDays: 30, promoteAt: 100 },
-        { tier: 'silver', metric: 'revenue', periodDays: 90, promoteAt: 300 },
-      ],
-    },
+    configuration: withThresholds(
+      ['silver', 'gold'],
+      { tier: 'silver', metric: 'revenue', periodDays: 30, promoteAt: 100 },
+      { tier: 'silver', metric: 'revenue', periodDays: 90, promoteAt: 300 },
+    ),
     field: 'performanceThresholds.1.metric',
     message: /has revenue twice/,
   },
   {
     name: 'a demotion bound above the promotion bound of the tier below',
-    configuration: {
-      commissionTiers: tiers('silver', 'gold'),
-      performanceThresholds: [
-        { tier: 'silver', metric: 'conversions', periodDays: 30, promoteAt: 20 },
-        { tier: 'gold', metric: 'conversions', periodDays: 30, demoteAt: 25 },
-      ],
-    },
+    configuration: withThresholds(
+      ['silver', 'gold'],
+      { tier: 'silver', metric: 'conversions', periodDays: 30, promoteAt: 20 },
+      { tier: 'gold', metric: 'conversions', periodDays: 30, demoteAt: 25 },
+    ),
     field: 'performanceThresholds.1.demoteAt',
     message: /overlaps tier silver's promoteAt \(20\)/,
   },
   {
     name: 'promotion bounds that fall as tiers rise',
-    configuration: {
-      commissionTiers: tiers('bronze', 'silver', 'gold'),
-      performanceThresholds: [
-        { tier: 'bronze', metric: 'revenue', periodDays: 30, promoteAt: 50_000 },
-        { tier: 'silver', metric: 'revenue', periodDays: 30, promoteAt: 40_000, demoteAt: 10_000 },
-      ],
-    },
+    configuration: withThresholds(
+      ['bronze', 'silver', 'gold'],
+      { tier: 'bronze', metric: 'revenue', periodDays: 30, promoteAt: 50_000 },
+      { tier: 'silver', metric: 'revenue', periodDays: 30, promoteAt: 40_000, demoteAt: 10_000 },
+    ),
     field: 'performanceThresholds.1.promoteAt',
     message: /must be higher than tier bronze's promoteAt \(50000\)/,
   },
   {
     name: 'a misspelt threshold field',
-    configuration: {
-      commissionTiers: tiers('silver', 'gold'),
-      performanceThresholds: [{ tier: 'silver', metric: 'revenue', periodDays: 30, promoteAbove: 10 }],
-    },
+    configuration: withThresholds(['silver', 'gold'], { tier: 'silver', metric: 'revenue', periodDays: 30, promoteAbove: 10 }),
     field: 'performanceThresholds.0',
     message: /promoteAbove/,
   },

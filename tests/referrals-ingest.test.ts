@@ -1,12 +1,11 @@
 import { createTRPCClient, httpLink } from '@trpc/client';
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AppRouter } from '../server/index.js';
-import { createTestDatabase } from './helpers/db.js';
 import {
   createAccount,
   createChain,
-  createIngestKey,
+  createMoneyTestDatabase,
   createPartner,
   createProgram,
   setPartnerStatus,
@@ -16,20 +15,12 @@ import {
 import { startTestServer } from './helpers/server.js';
 import superjson from 'superjson';
 
-const database = await createTestDatabase();
-const db = database.db;
+const { database, db, key } = await createMoneyTestDatabase();
 const server = await startTestServer(database, { SCHEDULER_ENABLED: 'false' });
-
-let service: ReturnType<typeof createTRPCClient<AppRouter>>;
-let programId: string;
-
-beforeAll(async () => {
-  const key = await createIngestKey(db);
-  service = createTRPCClient<AppRouter>({
-    links: [httpLink({ url: `${server.url}/trpc`, transformer: superjson, headers: { 'x-api-key': key.secret } })],
-  });
-  programId = await createProgram(db);
+const service = createTRPCClient<AppRouter>({
+  links: [httpLink({ url: `${server.url}/trpc`, transformer: superjson, headers: { 'x-api-key': key.secret } })],
 });
+const programId = await createProgram(db);
 
 type Event = Parameters<typeof service.referrals.ingest.mutate>[0]['events'][number];
 const ingest = (events: Event[]) => service.referrals.ingest.mutate({ events });

@@ -131,4 +131,25 @@ describe('support tickets', () => {
     } while (cursor);
     expect(pages).toEqual([['late', 'urgent', 'high'], ['low']]);
   });
+  it('records nothing new for an erased partner, and keeps the subject out of the audit trail', async () => {
+    const partner = await createPartner(db);
+    const ticket = await staff.tickets.create.mutate({ partnerId: partner.id, subject: 'Call me on +44 20 7946 0000', body: 'Hello' });
+    const audit = await db.execute<{ after: { subject: string } }>(
+      sql`select after from activity where action = 'ticket.create' and entity_id = ${ticket.id}`,
+    );
+    expect(audit.rows.map((row) => row.after.subject)).toEqual(['[redacted]']);
+
+    await db.execute(sql`update partners set erased_at = now() where id = ${partner.id}`);
+    const countMessages = async () =>
+      (await db.execute<{ n: number }>(sql`select count(*)::int as n from ticket_messages where ticket_id = ${ticket.id}`)).rows[0]!.n;
+    const messagesBefore = await countMessages();
+    await expect(staff.tickets.reply.mutate({ id: ticket.id, body: 'Hi again' })).rejects.toMatchObject({
+      data: { code: 'CONFLICT' },
+      message: expect.stringContaining('was erased'),
+    });
+    await expect(
+      staff.tickets.create.mutate({ partnerId: partner.id, subject: 'New', body: 'Text' }),
+    ).rejects.toMatchObject({ data: { code: 'CONFLICT' } });
+    expect(await countMessages()).toBe(messagesBefore);
+  });
 });

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, date, index, integer, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, date, index, integer, pgTable, primaryKey, text, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { timestamptz } from './columns.js';
 
 /**
@@ -22,6 +22,14 @@ const eventMeasures = {
   refunded: bigint('refunded', { mode: 'number' }).notNull().default(0),
 };
 
+type EventRollup = { programId: AnyPgColumn; partnerId: AnyPgColumn; currency: AnyPgColumn } & Record<keyof typeof eventMeasures, AnyPgColumn>;
+
+/** A covering index's columns: program and period first, then the whole row, so a range scan needs no heap. */
+function programRowColumns(table: EventRollup, period: AnyPgColumn) {
+  const { programId, partnerId, currency, clicks, leads, sales, refunds, revenue, refunded } = table;
+  return [programId, period, partnerId, currency, clicks, leads, sales, refunds, revenue, refunded] as const;
+}
+
 /** Attributed events per partner × UTC day × program × currency. */
 export const analyticsPartnerDays = pgTable(
   'analytics_partner_days',
@@ -34,7 +42,8 @@ export const analyticsPartnerDays = pgTable(
   },
   (table) => [
     primaryKey({ columns: [table.partnerId, table.day, table.programId, table.currency] }),
-    index('analytics_partner_days_program_idx').on(table.programId, table.day),
+    // Program-level dashboards read a program's rows for a range from this index alone (it holds every column).
+    index('analytics_partner_days_program_rows_idx').on(...programRowColumns(table, table.day)),
     // Revenue ranking (percentile, concentration) reads only rows with revenue, straight from this index.
     index('analytics_partner_days_revenue_idx')
       .on(table.programId, table.day, table.partnerId, table.revenue)
@@ -55,7 +64,7 @@ export const analyticsPartnerMonths = pgTable(
   },
   (table) => [
     primaryKey({ columns: [table.partnerId, table.month, table.programId, table.currency] }),
-    index('analytics_partner_months_program_idx').on(table.programId, table.month),
+    index('analytics_partner_months_program_rows_idx').on(...programRowColumns(table, table.month)),
     index('analytics_partner_months_revenue_idx')
       .on(table.programId, table.month, table.partnerId, table.revenue)
       .where(sql`${table.revenue} > 0`),

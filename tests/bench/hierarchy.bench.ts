@@ -1,12 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { sql, type SQL } from 'drizzle-orm';
-import type { Database, Executor } from '../../db/client.js';
+import type { Database } from '../../db/client.js';
 import { defineAbilityFor, type Principal } from '../../server/auth/abilities.js';
 import { downline, downlineQueries } from '../../server/domain/hierarchy/chains.js';
 import type { DownlineInput } from '../../server/domain/hierarchy/schemas.js';
+import { bulkLoad } from './lib/bulk-load.js';
+import { median, timeMs } from './lib/load.js';
 import { createScratchDatabase } from './lib/scratch-database.js';
-import { median } from './lib/load.js';
+import { createBenchManager } from './lib/seed.js';
 
 /**
  * partners.downline on a tree of 100,000 descendants: the domain function (drizzle, ability → SQL, paging) against
@@ -16,26 +18,6 @@ import { median } from './lib/load.js';
 const LEVEL_SIZES = [50, 950, 99_000];
 const WARMUP = 20;
 const ROUNDS = 150;
-
-/**
- * A scratch database, so load the way bulk loads do: without foreign-key triggers (the rows are consistent by
- * construction), and with the secondary indexes dropped first and built once afterwards rather than row by row.
- */
-async function bulkLoad(db: Database, tables: string[], load: (tx: Executor) => Promise<void>): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx.execute(sql`set local session_replication_role = replica`);
-    const indexes = await tx.execute<{ name: string; definition: string }>(sql`
-      select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as definition
-      from pg_index i
-      where i.indrelid in (${sql.join(tables.map((table) => sql`${table}::regclass`), sql`, `)})
-        and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)`);
-    for (const index of indexes.rows) await tx.execute(sql.raw(`drop index ${index.name}`));
-    await load(tx);
-    for (const index of indexes.rows) await tx.execute(sql.raw(index.definition));
-  });
-  // The steady state autovacuum keeps: statistics, and a visibility map that makes counting an index-only scan.
-  await db.execute(sql`vacuum analyze partners, partner_tree`);
-}
 
 /** The root is node 0; every level's nodes spread evenly over the nodes of the level above. */
 async function buildTree(db: Database, managerId: string): Promise<string> {
@@ -67,27 +49,17 @@ async function buildTree(db: Database, managerId: string): Promise<string> {
   return result.rows[0]!.id;
 }
 
-async function timeMs(run: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await run();
-  return performance.now() - start;
-}
-
 export async function run(): Promise<{ scenario: string; ratio: number; note?: string; sideA?: string; sideB?: string }[]> {
   const scratch = await createScratchDatabase({ poolSize: 6 });
   try {
-    const [manager] = (
-      await scratch.db.execute<{ id: string }>(
-        sql`insert into users (email, name, roles) values ('bench-manager@example.com', 'Bench Manager', '{partner_manager}') returning id`,
-      )
-    ).rows;
+    const managerId = await createBenchManager(scratch.db, 'bench-manager@example.com');
     const started = performance.now();
-    const root = await buildTree(scratch.db, manager!.id);
+    const root = await buildTree(scratch.db, managerId);
     const buildSeconds = (performance.now() - started) / 1000;
 
     const callers: [string, Principal][] = [
       ['affiliate admin', { userId: 'bench-admin', roles: ['affiliate_admin'] }],
-      ['partner manager, PII per row', { userId: manager!.id, roles: ['partner_manager'] }],
+      ['partner manager, PII per row', { userId: managerId, roles: ['partner_manager'] }],
     ];
     const rows = [];
     for (const [label, principal] of callers) {

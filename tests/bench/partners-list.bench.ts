@@ -1,12 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
+import type { Database, Executor } from '../../db/client.js';
 import { defineAbilityFor, type AppAbility } from '../../server/auth/abilities.js';
 import { listPartners, listPartnersQueries } from '../../server/domain/partners/list.js';
 import { listPartnersInput } from '../../server/domain/partners/schemas.js';
-import { median } from './lib/load.js';
+import { bulkLoad } from './lib/bulk-load.js';
+import { median, timeMs } from './lib/load.js';
 import { createScratchDatabase } from './lib/scratch-database.js';
+import { createBenchManager } from './lib/seed.js';
 
 /**
  * partners.list on 1,000,000 partners: substring search (pg_trgm GIN indexes) and plain pages, the domain function
@@ -21,18 +23,13 @@ const FIRST = ['ada', 'grace', 'alan', 'edsger', 'barbara', 'donald', 'frances',
 const LAST = ['lovelace', 'hopper', 'turing', 'dijkstra', 'liskov', 'knuth', 'allen', 'thompson', 'hamilton', 'ritchie', 'perlman', 'berners'];
 const TRIGRAM_INDEXES = ['partners_name_trgm_idx', 'partners_email_trgm_idx', 'partners_company_trgm_idx'];
 
-/** Rows first, then the trigram indexes built once, as a bulk load does; foreign-key triggers off (rows are consistent). */
+/** Rows first, then the trigram indexes built once. */
 async function seed(db: Database, managerId: string): Promise<number> {
   const started = performance.now();
-  const definitions = await db.execute<{ definition: string }>(
-    sql`select pg_get_indexdef(indexrelid) as definition from pg_index where indexrelid::regclass::text in (${sql.join(TRIGRAM_INDEXES.map((name) => sql`${name}`), sql`, `)})`,
-  );
-  await db.transaction(async (tx) => {
-    await tx.execute(sql`set local session_replication_role = replica`);
-    for (const name of TRIGRAM_INDEXES) await tx.execute(sql.raw(`drop index ${name}`));
-    const first = sql.raw(`(array[${FIRST.map((name) => `'${name}'`).join(',')}])`);
-    const last = sql.raw(`(array[${LAST.map((name) => `'${name}'`).join(',')}])`);
-    await tx.execute(sql`
+  const first = sql.raw(`(array[${FIRST.map((name) => `'${name}'`).join(',')}])`);
+  const last = sql.raw(`(array[${LAST.map((name) => `'${name}'`).join(',')}])`);
+  const load = (tx: Executor) =>
+    tx.execute(sql`
       insert into partners (referral_code, name, email, phone, company, country, status, manager_id, created_at)
       select 'BL' || n,
         initcap(${first}[1 + n % ${FIRST.length}]) || ' ' || initcap(${last}[1 + (n / ${FIRST.length}) % ${LAST.length}]) || ' ' || n,
@@ -44,16 +41,8 @@ async function seed(db: Database, managerId: string): Promise<number> {
         case when n % 20 = 0 then ${managerId}::uuid end,
         timestamptz '2020-01-01' + n * interval '90 seconds'
       from generate_series(1, ${PARTNERS}) n`);
-    for (const { definition } of definitions.rows) await tx.execute(sql.raw(definition));
-  });
-  await db.execute(sql`vacuum analyze partners`);
+  await bulkLoad(db, ['partners'], load, { indexes: TRIGRAM_INDEXES });
   return (performance.now() - started) / 1000;
-}
-
-async function timeMs(run: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await run();
-  return performance.now() - start;
 }
 
 async function medians(runs: Record<string, () => Promise<unknown>>): Promise<Record<string, number>> {
@@ -75,14 +64,10 @@ interface Scenario {
 export async function run() {
   const scratch = await createScratchDatabase({ poolSize: 4 });
   try {
-    const [manager] = (
-      await scratch.db.execute<{ id: string }>(
-        sql`insert into users (email, name, roles) values ('bench-list-manager@example.com', 'Bench Manager', '{partner_manager}') returning id`,
-      )
-    ).rows;
-    const seedSeconds = await seed(scratch.db, manager!.id);
+    const managerId = await createBenchManager(scratch.db, 'bench-list-manager@example.com');
+    const seedSeconds = await seed(scratch.db, managerId);
     const admin = defineAbilityFor({ userId: 'bench-admin', roles: ['affiliate_admin'] });
-    const partnerManager = defineAbilityFor({ userId: manager!.id, roles: ['partner_manager'] });
+    const partnerManager = defineAbilityFor({ userId: managerId, roles: ['partner_manager'] });
     const scenarios: Scenario[] = [
       { label: 'search of a rare term (1 match)', ability: admin, input: { search: '.777777@' }, withoutTrigram: true },
       { label: 'search of a common surname (~8% of rows)', ability: admin, input: { search: 'lovelace' }, withoutTrigram: true },

@@ -1,7 +1,8 @@
-import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { activity } from '../../../db/schema/activity.js';
 import type { Executor } from '../../../db/client.js';
+import { withinRange } from '../shared/filters.js';
 import { checkCursor, dateRange, pageInput, toPage } from '../shared/pagination.js';
 
 export const listActivityInput = pageInput.extend({
@@ -20,8 +21,7 @@ export async function listActivity(db: Executor, input: ListActivityInput) {
     input.entityId ? eq(activity.entityId, input.entityId) : undefined,
     input.actorId ? eq(activity.actorId, input.actorId) : undefined,
     input.action ? eq(activity.action, input.action) : undefined,
-    input.at?.from ? gte(activity.at, input.at.from) : undefined,
-    input.at?.to ? lt(activity.at, input.at.to) : undefined,
+    withinRange(activity.at, input.at),
     input.cursor ? lt(activity.id, cursorId(input.cursor)) : undefined,
   ];
   const rows = await db

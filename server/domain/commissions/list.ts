@@ -1,10 +1,11 @@
-import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../../db/client.js';
 import { commissions } from '../../../db/schema/commissions.js';
 import type { AppAbility } from '../../auth/abilities.js';
 import { accessibleWhere } from '../../auth/sql.js';
 import { heldByOpenFlag } from '../fraud/held.js';
 import { bigintCursor } from '../referrals/keyset.js';
+import { withinRange } from '../shared/filters.js';
 import { toPage } from '../shared/pagination.js';
 import type { ListCommissionsInput } from './schemas.js';
 
@@ -50,8 +51,7 @@ export async function listCommissions(db: Executor, ability: AppAbility, input: 
         input.status ? eq(commissions.status, input.status) : undefined,
         input.currency ? eq(commissions.currency, input.currency) : undefined,
         input.eventId ? eq(commissions.eventId, input.eventId) : undefined,
-        input.created?.from ? gte(commissions.createdAt, input.created.from) : undefined,
-        input.created?.to ? lt(commissions.createdAt, input.created.to) : undefined,
+        withinRange(commissions.createdAt, input.created),
         input.cursor ? lt(commissions.id, bigintCursor(input.cursor)) : undefined,
       ),
     )

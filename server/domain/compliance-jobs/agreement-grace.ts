@@ -35,7 +35,13 @@ async function currentTerms(tx: Executor): Promise<Terms | null> {
     .orderBy(desc(agreementVersions.version))
     .limit(1);
   if (!required || !latest) return null;
-  return { requiredId: required.id, requiredVersion: required.version, publishedAt: required.publishedAt, title: latest.title, latestVersion: latest.version };
+  return {
+    requiredId: required.id,
+    requiredVersion: required.version,
+    publishedAt: required.publishedAt,
+    title: latest.title,
+    latestVersion: latest.version,
+  };
 }
 
 export interface AgreementGraceResult {

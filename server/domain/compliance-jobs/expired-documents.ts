@@ -47,7 +47,12 @@ function holdAudit(row: HoldRow) {
  * had one (even if a compliance officer released it), so each lapse holds and notifies once. Set-based, with the
  * audit rows `openHold` writes (`hold.place`).
  */
-export async function holdLapsedDocuments(tx: Executor, actor: Actor, programs: ProgramInForce[], now: Date): Promise<{ held: number; notified: number }> {
+export async function holdLapsedDocuments(
+  tx: Executor,
+  actor: Actor,
+  programs: ProgramInForce[],
+  now: Date,
+): Promise<{ held: number; notified: number }> {
   const today = utcDate(now);
   const result = await tx.execute<HoldRow & { document_kind: DocumentKind; expired_on: string }>(sql`
     with required as (${requiredDocumentsSql(programs)}),

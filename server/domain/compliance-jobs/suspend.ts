@@ -5,6 +5,7 @@ import { recordActivity } from '../audit/record.js';
 import { instant } from '../partner-jobs/exclusive.js';
 import { notifyPartners } from '../partner-jobs/notify.js';
 import { TRANSITIONS } from '../partners/status-machine.js';
+import { emitEvents } from '../webhooks/events.js';
 
 /** The hold source `suspendPartner` gives a compliance suspension's hold; the same here, so both look alike. */
 const SUSPENSION_HOLD_SOURCE = 'suspension';
@@ -13,10 +14,17 @@ const SUSPENSION_HOLD_SOURCE = 'suspension';
  * `suspendPartner` with reason compliance for many partners in one go (that function takes one partner and a
  * person's ability). Same effects: the status machine's `suspend` move for those it allows (others are skipped),
  * a status-history row, a compliance hold (source 'suspension') so reactivation waits for a compliance officer,
- * the `partner.suspend` audit row, and the partner_suspended notice (dedupe key: the history row). Rows are locked
- * in id order; a partner no longer in a suspendable status by then is left alone.
+ * the `partner.suspend` audit row, the `partner.suspended` webhook event and the partner_suspended notice (dedupe
+ * key: the history row), as `announceStatusChange` writes them. Rows are locked in id order; a partner no longer in a
+ * suspendable status by then is left alone.
  */
-export async function suspendForCompliance(tx: Executor, actor: Actor, candidates: SQL, note: string, now: Date): Promise<{ suspended: string[]; notified: number }> {
+export async function suspendForCompliance(
+  tx: Executor,
+  actor: Actor,
+  candidates: SQL,
+  note: string,
+  now: Date,
+): Promise<{ suspended: string[]; notified: number }> {
   const { from, to } = TRANSITIONS.suspend;
   const result = await tx.execute<{ history_id: number; partner_id: string; from_status: string; hold_id: string | null }>(sql`
     with target as (
@@ -53,6 +61,13 @@ export async function suspendForCompliance(tx: Executor, actor: Actor, candidate
       entityId: row.partner_id,
       before: { status: row.from_status },
       after: { status: to, reasonCode: 'compliance', note, holdId: row.hold_id },
+    })),
+  );
+  await emitEvents(
+    tx,
+    rows.map((row) => ({
+      type: 'partner.suspended' as const,
+      payload: { partnerId: row.partner_id, fromStatus: row.from_status, toStatus: to, reasonCode: 'compliance', at: now.toISOString() },
     })),
   );
   const notified = await notifyPartners(

@@ -1,10 +1,11 @@
-import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../../db/client.js';
 import { fraudFlags } from '../../../db/schema/fraud.js';
 import type { AppAbility } from '../../auth/abilities.js';
 import { accessibleWhere } from '../../auth/sql.js';
 import { afterCursorDesc } from '../referrals/keyset.js';
 import { uuidCursor } from '../compliance/keyset.js';
+import { withinRange } from '../shared/filters.js';
 import { toPage } from '../shared/pagination.js';
 import type { ListFraudFlagsInput } from './schemas.js';
 
@@ -34,8 +35,7 @@ export async function listFraudFlags(db: Executor, ability: AppAbility, input: L
         input.partnerId ? eq(fraudFlags.partnerId, input.partnerId) : undefined,
         input.rule ? eq(fraudFlags.rule, input.rule) : undefined,
         input.status ? eq(fraudFlags.status, input.status) : undefined,
-        input.created?.from ? gte(fraudFlags.createdAt, input.created.from) : undefined,
-        input.created?.to ? lt(fraudFlags.createdAt, input.created.to) : undefined,
+        withinRange(fraudFlags.createdAt, input.created),
         input.cursor ? afterCursorDesc(fraudFlags, fraudFlags.createdAt, fraudFlags.id, uuidCursor(input.cursor)) : undefined,
       ),
     )

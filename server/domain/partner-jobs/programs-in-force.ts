@@ -18,7 +18,8 @@ export interface ProgramInForce {
  * stop a job for all the others.
  */
 export async function programsInForce(db: Executor, now: Date): Promise<{ programs: ProgramInForce[]; unreadable: number }> {
-  const result = await db.execute<{ id: string; name: string; currency: string; status: 'active' | 'archived'; version: number; configuration: unknown }>(sql`
+  type Row = Omit<ProgramInForce, 'configuration'> & { configuration: unknown };
+  const result = await db.execute<Row>(sql`
     select p.id, p.name, p.currency, p.status, v.version, v.configuration
     from programs p
     cross join lateral ${versionInForce(sql`p.id`, sql`${now.toISOString()}::timestamptz`)} v

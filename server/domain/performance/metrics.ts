@@ -3,7 +3,7 @@ import type { Executor } from '../../../db/client.js';
 import type { PerformanceMetric } from '../programs/configuration.js';
 import { instant } from '../partner-jobs/exclusive.js';
 
-/** A partner's measured metrics over one period; a rate is null when it has no denominator (no clicks, no sales). */
+/** A partner's metrics over one period; null for a rate without a denominator (no clicks, no sales) or a metric not measured. */
 export type MetricValues = Record<PerformanceMetric, number | null>;
 
 export interface MeasuredPartner {
@@ -67,7 +67,9 @@ export function partnerMetricsSql(scope: MetricsScope, now: Date): SQL {
         from days group by partner_id
       )`
     : sql`totals as (select partner_id, ${sums} from happened group by partner_id)`;
-  const column = (metric: PerformanceMetric, n: SQL, value: SQL) => (wants(metric) ? sql`${value} as ${sql.raw(metric)}_${n}` : sql`null::int as ${sql.raw(metric)}_${n}`);
+  const column = (metric: PerformanceMetric, n: SQL, value: SQL) =>
+    sql`${wants(metric) ? value : sql`null::int`} as ${sql.raw(metric)}_${n}`;
+  const rate = (part: SQL, whole: SQL) => sql`(case when ${whole} > 0 then least(10000, floor(${part} * 10000 / ${whole})) end)::int`;
   return sql`
     with members as not materialized (
       select p.id, p.tier from partners p
@@ -86,8 +88,8 @@ export function partnerMetricsSql(scope: MetricsScope, now: Date): SQL {
       (_, n) => sql`
       ${column('conversions', n, sql`coalesce(t.sales_${n}, 0)::int`)},
       ${column('revenue', n, sql`coalesce(t.revenue_${n}, 0)::bigint`)},
-      ${column('conversion_rate', n, sql`(case when t.clicks_${n} > 0 then least(10000, floor(t.sales_${n} * 10000 / t.clicks_${n})) end)::int`)},
-      ${column('refund_rate', n, sql`(case when t.revenue_${n} > 0 then least(10000, floor(coalesce(t.refunded_${n}, 0) * 10000 / t.revenue_${n})) end)::int`)},
+      ${column('conversion_rate', n, rate(sql`t.sales_${n}`, sql`t.clicks_${n}`))},
+      ${column('refund_rate', n, rate(sql`coalesce(t.refunded_${n}, 0)`, sql`t.revenue_${n}`))},
       ${column('active_days', n, sql`coalesce(t.active_days_${n}, 0)::int`)}`,
     )}
     from members m left join totals t on t.partner_id = m.id`;

@@ -25,8 +25,9 @@ export async function pendingDemotionsOf(tx: Executor, programId: string): Promi
 /** Keeps the program's pending demotions of `partnerIds` and drops the rest (recovered, or demoted now). */
 export async function keepPendingDemotions(tx: Executor, programId: string, partnerIds: string[]): Promise<number> {
   const result = await tx.execute(sql`
-    delete from partner_demotion_pending
-    where program_id = ${programId} and partner_id <> all(${sql.param(partnerIds)}::uuid[])`);
+    delete from partner_demotion_pending d
+    where d.program_id = ${programId}
+      and not exists (select 1 from unnest(${sql.param(partnerIds)}::uuid[]) as kept(id) where kept.id = d.partner_id)`);
   return result.rowCount ?? 0;
 }
 
@@ -34,7 +35,12 @@ export async function keepPendingDemotions(tx: Executor, programId: string, part
  * Starts the pending demotions (since `now`) and alerts each partner once: the dedupe key names the tier and the
  * start, so a rerun, which finds the row there, inserts and sends nothing.
  */
-export async function startPendingDemotions(tx: Executor, program: ProgramInForce, pending: PendingDemotion[], now: Date): Promise<{ started: number; alerts: number }> {
+export async function startPendingDemotions(
+  tx: Executor,
+  program: ProgramInForce,
+  pending: PendingDemotion[],
+  now: Date,
+): Promise<{ started: number; alerts: number }> {
   if (pending.length === 0) return { started: 0, alerts: 0 };
   const rows = pending.map(({ partnerId, tier, reason }) => ({
     partner_id: partnerId,
@@ -44,7 +50,8 @@ export async function startPendingDemotions(tx: Executor, program: ProgramInForc
     threshold: reason.bound,
     period_days: reason.periodDays,
   }));
-  const result = await tx.execute<{ partner_id: string; tier: string; metric: PerformanceMetric; value: number; threshold: number; period_days: number; pending_since: string }>(sql`
+  type Started = { partner_id: string; tier: string; metric: PerformanceMetric; value: number; threshold: number; period_days: number; pending_since: string };
+  const result = await tx.execute<Started>(sql`
     insert into partner_demotion_pending (partner_id, program_id, tier, metric, value, threshold, period_days, pending_since)
     select r.partner_id, ${program.id}, r.tier, r.metric, r.value, r.threshold, r.period_days, ${instant(now)}
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)

@@ -64,7 +64,8 @@ export function planTierChanges(input: PlanInput): TierPlan {
     }
     if (evaluation.decision !== 'demote' || rank <= 0) continue;
     const since = input.pendingSince.get(partnerId);
-    const graceOver = input.demotionGraceDays === 0 || (since !== undefined && input.now.getTime() - since.getTime() >= input.demotionGraceDays * DAY_MS);
+    const graceOver =
+      input.demotionGraceDays === 0 || (since !== undefined && input.now.getTime() - since.getTime() >= input.demotionGraceDays * DAY_MS);
     if (graceOver) {
       const note = `Demoted by performance after ${input.demotionGraceDays} days of grace: ${describe(evaluation.reason, 'demote at')}`;
       plan.changes.push({ partnerId, fromTier: partner.tier, toTier: input.tiers[rank - 1]!, note });

@@ -18,7 +18,16 @@ const LOCK = `affiliate-ops:job:${PERFORMANCE_JOB}`;
  */
 export async function runPerformanceThresholds(db: Database, now: Date): Promise<Record<string, number>> {
   const actor = systemActor(PERFORMANCE_JOB);
-  const counts = { measured: 0, promoted: 0, demoted: 0, demotionsPending: 0, pendingCleared: 0, alertsQueued: 0, tierNotices: 0, programsUnreadable: 0 };
+  const counts = {
+    measured: 0,
+    promoted: 0,
+    demoted: 0,
+    demotionsPending: 0,
+    pendingCleared: 0,
+    alertsQueued: 0,
+    tierNotices: 0,
+    programsUnreadable: 0,
+  };
   counts.pendingCleared += await inExclusiveTransaction(db, LOCK, (tx) => clearStalePendingDemotions(tx));
   const { programs, unreadable } = await programsInForce(db, now);
   counts.programsUnreadable = unreadable;

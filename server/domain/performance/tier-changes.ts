@@ -5,14 +5,15 @@ import { recordActivity } from '../audit/record.js';
 import { instant } from '../partner-jobs/exclusive.js';
 import { notifyPartners } from '../partner-jobs/notify.js';
 import type { ProgramInForce } from '../partner-jobs/programs-in-force.js';
+import { emitEvents } from '../webhooks/events.js';
 import type { TierChange } from './plan.js';
 
 /**
  * `changePartnerTier` for many partners at once, with reason performance: moves each partner still active in the
  * program and still in `fromTier` (a partner whose tier changed meanwhile is skipped) and their open enrollment,
- * writes the tier history and the `partner.changeTier` audit rows, and tells each partner their new rates
- * (tier_changed, dedupe key: the move and its time, so one rendering serves everyone making the same move). Rows
- * are locked in id order.
+ * writes the tier history and the `partner.changeTier` audit rows, emits `partner.tier_changed` webhook events, and
+ * tells each partner their new rates (tier_changed; dedupe key: the move and its time, so one rendering serves
+ * everyone making the same move). Rows are locked in id order.
  */
 export async function applyTierChanges(
   tx: Executor,
@@ -22,7 +23,9 @@ export async function applyTierChanges(
   now: Date,
 ): Promise<{ promoted: number; demoted: number; notified: number }> {
   if (changes.length === 0) return { promoted: 0, demoted: 0, notified: 0 };
-  const payload = JSON.stringify(changes.map((change) => ({ partner_id: change.partnerId, from_tier: change.fromTier, to_tier: change.toTier, note: change.note })));
+  const payload = JSON.stringify(
+    changes.map((change) => ({ partner_id: change.partnerId, from_tier: change.fromTier, to_tier: change.toTier, note: change.note })),
+  );
   const result = await tx.execute<{ id: number; partner_id: string; from_tier: string; to_tier: string; note: string }>(sql`
     with change as (
       select * from jsonb_to_recordset(${payload}::jsonb) as c(partner_id uuid, from_tier text, to_tier text, note text)
@@ -54,6 +57,13 @@ export async function applyTierChanges(
       entityId: row.partner_id,
       before: { tier: row.from_tier },
       after: { tier: row.to_tier, reasonCode: 'performance', note: row.note },
+    })),
+  );
+  await emitEvents(
+    tx,
+    moved.map((row) => ({
+      type: 'partner.tier_changed' as const,
+      payload: { partnerId: row.partner_id, programId: program.id, fromTier: row.from_tier, toTier: row.to_tier, at: now.toISOString() },
     })),
   );
   const tiers = new Map(program.configuration.commissionTiers.map((tier) => [tier.name, tier]));

@@ -1,8 +1,9 @@
-import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../../db/client.js';
 import { referralEvents } from '../../../db/schema/referrals.js';
 import type { AppAbility } from '../../auth/abilities.js';
 import { accessibleWhere } from '../../auth/sql.js';
+import { withinRange } from '../shared/filters.js';
 import { toPage } from '../shared/pagination.js';
 import { afterCursorDesc, bigintCursor } from './keyset.js';
 import type { ListReferralsInput } from './schemas.js';
@@ -42,8 +43,7 @@ export async function listReferrals(db: Executor, ability: AppAbility, input: Li
         input.partnerId ? eq(referralEvents.partnerId, input.partnerId) : undefined,
         input.kind ? eq(referralEvents.kind, input.kind) : undefined,
         input.attributionStatus ? eq(referralEvents.attributionStatus, input.attributionStatus) : undefined,
-        input.occurred?.from ? gte(referralEvents.occurredAt, input.occurred.from) : undefined,
-        input.occurred?.to ? lt(referralEvents.occurredAt, input.occurred.to) : undefined,
+        withinRange(referralEvents.occurredAt, input.occurred),
         input.cursor
           ? afterCursorDesc(referralEvents, referralEvents.occurredAt, referralEvents.id, bigintCursor(input.cursor))
           : undefined,

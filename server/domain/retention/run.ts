@@ -16,7 +16,15 @@ const LOCK = `affiliate-ops:job:${RETENTION_JOB}`;
  * changes nothing more (it only refreshes the snapshot).
  */
 export async function runRetention(db: Database, now: Date): Promise<Record<string, number>> {
-  const counts = { activityUpdated: 0, atRisk: 0, churned: 0, recovered: 0, reEngagementsQueued: 0, snapshotRows: 0, programsUnreadable: 0 };
+  const counts = {
+    activityUpdated: 0,
+    atRisk: 0,
+    churned: 0,
+    recovered: 0,
+    reEngagementsQueued: 0,
+    snapshotRows: 0,
+    programsUnreadable: 0,
+  };
   await inExclusiveTransaction(db, LOCK, async (tx) => {
     counts.activityUpdated = await syncLastActivity(tx, now);
     counts.recovered += await clearMarkersOfLeavers(tx);

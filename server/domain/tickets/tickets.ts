@@ -47,14 +47,28 @@ async function lockTicket(tx: Executor, id: string) {
   return ticket;
 }
 
+/** After GDPR erasure nothing new may be written about the partner: new text would escape the erasure. */
+function refuseErased(partner: { id: string; erasedAt: Date | null }) {
+  if (partner.erasedAt) {
+    throw new AppError('CONFLICT', `Partner ${partner.id} was erased; no new ticket messages can be recorded for them`, {
+      partnerId: partner.id,
+    });
+  }
+}
+
 function auditedFields(ticket: { status: TicketStatus; assigneeId: string | null; dueAt: Date; resolvedAt: Date | null }) {
   return { status: ticket.status, assigneeId: ticket.assigneeId, dueAt: ticket.dueAt.toISOString(), resolvedAt: ticket.resolvedAt?.toISOString() ?? null };
 }
 
 export async function createTicket(db: Database, actor: Actor, input: CreateTicketInput) {
   return db.transaction(async (tx) => {
-    const [partner] = await tx.select({ id: partners.id }).from(partners).where(eq(partners.id, input.partnerId));
+    const [partner] = await tx
+      .select({ id: partners.id, erasedAt: partners.erasedAt })
+      .from(partners)
+      .where(eq(partners.id, input.partnerId))
+      .for('share');
     if (!partner) throw notFound('Partner', input.partnerId);
+    refuseErased(partner);
     const [created] = await tx
       .insert(supportTickets)
       .values({ partnerId: partner.id, subject: input.subject, priority: input.priority, dueAt: dueFromNow(input.priority), createdBy: actor.userId })
@@ -66,7 +80,8 @@ export async function createTicket(db: Database, actor: Actor, input: CreateTick
       action: 'ticket.create',
       entityType: 'ticket',
       entityId: created.id,
-      after: { partnerId: partner.id, subject: input.subject, priority: input.priority, dueAt: ticket!.dueAt.toISOString() },
+      // The subject is the partner's own words and may hold personal data: the append-only trail keeps only the fact.
+      after: { partnerId: partner.id, subject: '[redacted]', priority: input.priority, dueAt: ticket!.dueAt.toISOString() },
     });
     return ticket!;
   });
@@ -141,6 +156,12 @@ export async function assignTicket(db: Database, actor: Actor, input: AssignTick
 export async function replyToTicket(db: Database, actor: Actor, input: ReplyToTicketInput) {
   return db.transaction(async (tx) => {
     const before = await lockTicket(tx, input.id);
+    const [partner] = await tx
+      .select({ id: partners.id, erasedAt: partners.erasedAt })
+      .from(partners)
+      .where(eq(partners.id, before.partnerId))
+      .for('share');
+    if (partner) refuseErased(partner);
     const fromPartner = input.author === 'partner';
     if (!fromPartner && before.status === 'resolved') throw illegalTransition('Ticket', before.status, 'awaiting_partner');
     const [message] = await tx

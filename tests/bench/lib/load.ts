@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 
 /** One HTTP request to repeat under load. */
@@ -74,6 +75,13 @@ export async function compareThroughput(
     ratio: medianA.requestsPerSecond / medianB.requestsPerSecond,
     cpuRatio: medianB.cpuMicrosPerRequest / medianA.cpuMicrosPerRequest,
   };
+}
+
+/** Wall-clock milliseconds one call of `run` takes. */
+export async function timeMs(run: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await run();
+  return performance.now() - start;
 }
 
 export function median(values: number[]): number {

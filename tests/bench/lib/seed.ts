@@ -1,5 +1,15 @@
 import type { Database } from '../../../db/client.js';
 import { partners, partnerTree } from '../../../db/schema/partners.js';
+import { users } from '../../../db/schema/users.js';
+
+/** A Partner Manager user named `Bench Manager` with this email; returns its id. */
+export async function createBenchManager(db: Database, email: string): Promise<string> {
+  const [manager] = await db
+    .insert(users)
+    .values({ email, name: 'Bench Manager', roles: ['partner_manager'] })
+    .returning({ id: users.id });
+  return manager!.id;
+}
 
 /** One active partner managed by `managerId`, with its closure-table self row, for the `partners.get` benchmark. */
 export async function seedPartner(db: Database, managerId: string): Promise<string> {

@@ -11,6 +11,7 @@ import { insertIntoTree } from '../../../server/domain/hierarchy/tree.js';
 import { programConfiguration, type ProgramConfigurationInput } from '../../../server/domain/programs/configuration.js';
 import { ingestReferrals } from '../../../server/domain/referrals/ingest.js';
 import { ingestInput } from '../../../server/domain/referrals/schemas.js';
+import { createTestDatabase } from '../db.js';
 
 /** Programs, partners, accounts and API keys for the money tests, inserted directly; each call makes unique rows. */
 
@@ -158,7 +159,37 @@ export function ingester(db: Database, apiKeyId: string) {
   return (events: unknown[]) => ingestReferrals(db, { actor, apiKeyId }, ingestInput.parse({ events }));
 }
 
+/**
+ * The setup every money test file shares: its own database with an ingest API key, and `ingest` through that key.
+ * Call at the top level of a test file.
+ */
+export async function createMoneyTestDatabase() {
+  const database = await createTestDatabase();
+  const key = await createIngestKey(database.db);
+  return { database, db: database.db, key, ingest: ingester(database.db, key.id) };
+}
+
 export const uniqueId = (prefix: string) => `${prefix}-${unique()}`;
+
+/** A USD sale referred by `partner`, as ingestion receives it. */
+export const saleEvent = (partner: TestPartner, amount: number, occurredAt: string, externalId = uniqueId('sale')) => ({
+  externalId,
+  kind: 'sale',
+  referralCode: partner.referralCode,
+  amount,
+  currency: 'USD',
+  occurredAt,
+});
+
+/** A USD refund of `amount` of the sale `saleId`, as ingestion receives it. */
+export const refundEvent = (saleId: string, amount: number, occurredAt: string) => ({
+  externalId: uniqueId('refund'),
+  kind: 'refund',
+  refundOf: saleId,
+  amount,
+  currency: 'USD',
+  occurredAt,
+});
 
 export type LedgerRow = {
   partnerId: string;

@@ -130,3 +130,19 @@ export async function partnerStates(db: Executor, partnerIds: string[]): Promise
 export function iso(value: string | Date | null): string | null {
   return value === null ? null : new Date(value).toISOString();
 }
+
+/** An active webhook endpoint subscribed to `events`, so the webhook outbox records them. */
+export async function subscribeWebhook(db: Executor, events: string[]): Promise<void> {
+  await db.execute(sql`
+    insert into webhook_endpoints (url, events, secret, created_by)
+    values ('https://hooks.example.com/partners', ${sql.param(events)}::text[], 'secret', 'test')`);
+}
+
+/** The payloads of queued webhook deliveries of `type` that name one of these partners. */
+export async function webhookPayloads(db: Executor, type: string, partnerIds: string[]): Promise<Record<string, unknown>[]> {
+  const result = await db.execute<{ data: Record<string, unknown> }>(sql`
+    select body::jsonb -> 'data' as data from webhook_deliveries
+    where event_type = ${type} and body::jsonb -> 'data' ->> 'partnerId' = any(${sql.param(partnerIds)}::text[])
+    order by created_at, id`);
+  return result.rows.map((row) => row.data);
+}

@@ -34,6 +34,19 @@ export async function addApprovedEntry(
   return result.rows[0]!.id;
 }
 
+/** A payable partner of `program` with approved entries of these amounts (minor units): their ids, in that order. */
+export async function createPartnerOwed<const Amounts extends readonly number[]>(
+  db: Database,
+  program: TestProgram,
+  amounts: Amounts,
+  entryOptions: { currency?: string; programId?: string | null } = {},
+): Promise<{ partner: TestPartner; entries: { -readonly [K in keyof Amounts]: number } }> {
+  const partner = await createPayablePartner(db, program);
+  const entries: number[] = [];
+  for (const amount of amounts) entries.push(await addApprovedEntry(db, partner.id, amount, entryOptions));
+  return { partner, entries: entries as { -readonly [K in keyof Amounts]: number } };
+}
+
 /** An approved reversal of `entryId` (a clawback of `amount` minor units, given positive). */
 export async function addApprovedReversal(db: Executor, entryId: number, amount: number): Promise<number> {
   const result = await db.execute<{ id: number }>(sql`

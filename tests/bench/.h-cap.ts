@@ -1,0 +1,15 @@
+import { writeFileSync } from 'node:fs';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import * as schema from '../../db/schema/index.js';
+import { connectDatabase, type Database } from '../../db/client.js';
+import { defineAbilityFor } from '../../server/auth/abilities.js';
+import { programHealth } from '../../server/domain/analytics/program-health.js';
+const c = connectDatabase(process.argv[2]!, { max: 2 });
+let n = 0;
+const db = drizzle(c.pool, { schema, logger: { logQuery: (sql, params) => writeFileSync(`/tmp/h/q-${n++}.json`, JSON.stringify({ ms: 0, text: sql, values: params })) } }) as Database;
+const caller = { actor: { userId: 'x', roles: ['affiliate_admin' as const], requestId: null }, ability: defineAbilityFor({ userId: 'x', roles: ['affiliate_admin'] }) };
+const now = new Date();
+const to = new Date(Math.floor(now.getTime() / 86400000) * 86400000);
+const range = { from: new Date(to.getTime() - 365 * 86400000), to };
+await programHealth(db, caller, { programId: process.argv[3]!, dateRange: range });
+await c.close();
