@@ -25,7 +25,11 @@ export function connectDatabase(
 ): DatabaseConnection {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
   // Without a listener an idle client's error (e.g. the server shutting down) crashes the process.
-  pool.on('error', options.onError ?? (() => {}));
+  const onError = options.onError ?? (() => {});
+  pool.on('error', onError);
+  // The pool listens only while a client is idle; a connection lost mid-query (e.g. terminated by an operator)
+  // would otherwise raise an unhandled error and end the process. The query itself still fails.
+  pool.on('connect', (client) => client.on('error', onError));
   const db = drizzle(pool, { schema });
   let closed = false;
   return {

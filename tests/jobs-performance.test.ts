@@ -195,6 +195,9 @@ describe('the performance-threshold job', () => {
       subject: 'Your refund rate is above the silver threshold',
       summary: 'Your refund rate over 30 days: 66.66%, above 50%.',
     });
+    // For a refund rate, above the bound is the bad side.
+    expect(email(refunder).bodyText).toContain('Staying above it can move you to a lower tier at the next review.');
+    expect(email(idle).bodyText).toContain('Staying below it can move you to a lower tier at the next review.');
     expect(email(goldSlacker).bodyText).toContain('Over the last 30 days your conversions was 0, below the gold tier');
 
     // The same period again changes and sends nothing.

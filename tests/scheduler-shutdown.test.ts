@@ -8,7 +8,7 @@ const silent = { info() {}, error() {} };
 
 describe('scheduler shutdown', () => {
   it('releases the jobs it had locked but not started, so another instance can run them at once', async () => {
-    const scheduler = createScheduler({ pool: database.pool, db: database.db, jobs: [], processEvery: '100 milliseconds', log: silent });
+    const scheduler = createScheduler({ pool: database.pool, db: database.db, jobs: [], processEvery: '0.1 seconds', log: silent });
     let release!: () => void;
     const running = new Promise<void>((resolve) => (release = resolve));
     let started = 0;

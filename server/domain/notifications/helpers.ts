@@ -109,6 +109,8 @@ export const templateHelpers: Record<string, HelperDelegate> = {
     return new Intl.NumberFormat('en-US').format(amount);
   },
   eq: (left: unknown, right: unknown) => left === right,
+  /** Whether being `direction` ('below' | 'above') the threshold is the bad side: for a refund rate, above is. */
+  worseSide: (metric: unknown, direction: unknown) => (String(metric) === 'refund_rate' ? direction === 'above' : direction === 'below'),
   plural: (count: unknown, singular: unknown, pluralForm: unknown) =>
     `${integer('plural', count)} ${integer('plural', count) === 1 ? String(singular) : String(pluralForm)}`,
 };

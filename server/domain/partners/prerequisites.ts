@@ -97,7 +97,7 @@ export async function requiredDocumentsMissing(tx: Executor, partnerId: string, 
       kind: complianceDocuments.kind,
       status: complianceDocuments.status,
       expiresOn: complianceDocuments.expiresOn,
-      expired: sql<boolean>`coalesce(${complianceDocuments.expiresOn} <= (now() at time zone 'utc')::date, false)`,
+      expired: sql<boolean>`coalesce(${complianceDocuments.expiresOn} < (now() at time zone 'utc')::date, false)`,
     })
     .from(complianceDocuments)
     .where(and(eq(complianceDocuments.partnerId, partnerId), inArray(complianceDocuments.kind, [...kinds])));
