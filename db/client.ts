@@ -23,7 +23,8 @@ export function connectDatabase(
   url: string,
   options: { max?: number; onError?: (error: Error) => void } = {},
 ): DatabaseConnection {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  // JIT compilation costs more than it saves on this service's queries (measured: 1.45 s of a 2.2 s dashboard query).
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, options: '-c jit=off' });
   // Without a listener an idle client's error (e.g. the server shutting down) crashes the process.
   const onError = options.onError ?? (() => {});
   pool.on('error', onError);

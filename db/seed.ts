@@ -71,6 +71,10 @@ async function inSlices(first: number, last: number, size: number, report: (done
   }
 }
 
+/**
+ * Adds a bench data set to the database (its rows are named by a fresh tag, so it can run more than once): programs,
+ * partners and everything about them, a year of referral events, the ledger and the rollups. See docs/analytics.md.
+ */
 export async function seedBenchData(db: Database, options: BenchSeedOptions): Promise<BenchSeed> {
   const { partners: partnerCount, events: eventCount } = options;
   if (!Number.isInteger(partnerCount) || partnerCount < 10) throw new Error('partners must be an integer of at least 10');
@@ -161,7 +165,10 @@ async function foldRollups(db: Database, seeding: Seeding, progress: (slices: nu
   const report = progress(slices.length);
   for (const [index, slice] of slices.entries()) {
     await db.transaction((tx) =>
-      foldEventsIntoRollups(tx, sql`e.occurred_at >= ${instant(slice.start)} and e.occurred_at < ${instant(slice.end)} and e.external_id like ${`${seeding.tag}-%`}`),
+      foldEventsIntoRollups(
+        tx,
+        sql`e.occurred_at >= ${instant(slice.start)} and e.occurred_at < ${instant(slice.end)} and e.external_id like ${`${seeding.tag}-%`}`,
+      ),
     );
     report(index + 1);
   }
@@ -317,9 +324,8 @@ async function insertPartnerRecords(tx: Executor, seeding: Seeding, earners: SQL
   await tx.execute(sql`
     insert into agreement_acceptances (partner_id, agreement_version_id, accepted_at, recorded_by, created_at)
     select p.id, v.id, p.enrolled_at, 'bench-seed', p.enrolled_at
-    from partners p join ${ours} s on s.id = p.id
-    cross join lateral (select ${previous}::uuid as id union all select ${current}::uuid where random() < 0.85) v
-    where p.enrolled_at is not null`);
+    from (select p.id, p.enrolled_at, random() as u from partners p join ${ours} s on s.id = p.id where p.enrolled_at is not null) p
+    cross join lateral (select ${previous}::uuid as id union all select ${current}::uuid where p.u < 0.85) v`);
   await tx.execute(sql`
     insert into compliance_documents (partner_id, kind, reference, checksum, issued_on, expires_on, status, reviewed_by,
       reviewed_at, submitted_by, created_at)
@@ -389,8 +395,9 @@ interface EventIds {
   first: number;
   last: number;
   count: number;
-  sales: { first: number; last: number };
-  refunds: { first: number; last: number };
+  /** Null ends when there were none. */
+  sales: { first: number | null; last: number | null };
+  refunds: { first: number | null; last: number | null };
 }
 
 /**
@@ -406,13 +413,13 @@ async function insertEvents(db: Database, seeding: Seeding, earners: SQL, total:
   const refunds = Math.round(sales * REFUND_SHARE_OF_SALES);
   const clicks = total - sales - leads - refunds;
   const earnerCount = (await db.execute<{ count: number }>(sql`select count(*)::int as count from ${earners}`)).rows[0]!.count;
+  const before = (await db.execute<{ last: number }>(sql`select coalesce(max(id), 0)::bigint as last from referral_events`)).rows[0]!.last;
   const idRange = async (prefix: string) =>
     (
-      await db.execute<{ first: number; last: number }>(sql`
+      await db.execute<{ first: number | null; last: number | null }>(sql`
         select min(id)::bigint as first, max(id)::bigint as last from referral_events
         where id > ${before} and external_id like ${`${tag}-${prefix}-%`}`)
     ).rows[0]!;
-  const before = (await db.execute<{ last: number }>(sql`select coalesce(max(id), 0)::bigint as last from referral_events`)).rows[0]!.last;
 
   let done = 0;
   const kinds: { kind: 'click' | 'lead' | 'sale'; prefix: string; count: number }[] = [
@@ -494,9 +501,17 @@ function eventSlice(seeding: Seeding, earners: SQL, earnerCount: number, kind: '
  * of the earning partners, the approval job at today, and payouts of what was approved 45 days ago and more.
  * The commission rollups follow through their triggers.
  */
-async function insertCommissions(db: Database, seeding: Seeding, earners: SQL, ids: EventIds, progress: (stage: string, total: number) => (done: number) => void) {
+type Progress = (stage: string, total: number) => (done: number) => void;
+
+async function insertCommissions(db: Database, seeding: Seeding, earners: SQL, ids: EventIds, progress: Progress) {
   const { tag } = seeding;
-  const stepIds = async (range: { first: number; last: number }, kind: 'sale' | 'refund', stage: string, write: (tx: Executor, ids: number[]) => Promise<unknown>) => {
+  /** Writes, slice by slice of ids, for the attributed events of `kind` in `range`. */
+  const stepIds = async (
+    range: { first: number | null; last: number | null },
+    kind: 'sale' | 'refund',
+    stage: string,
+    write: (tx: Executor, ids: number[]) => Promise<unknown>,
+  ) => {
     if (range.first === null || range.last === null) return;
     await inSlices(range.first, range.last, 50_000, progress(stage, range.last - range.first + 1), (first, last) =>
       db.transaction(async (tx) => {

@@ -57,6 +57,25 @@ describe('seedBenchData', () => {
     expect(stored).toEqual(recomputed);
   });
 
+  it('draws agreement acceptances, documents and referred accounts per partner, not all alike', async () => {
+    const records = await one<{ current_share: number; document_statuses: number; expired: number; links: number; ended: number }>(sql`
+      select
+        (select count(*) filter (where v.version = (select max(version) from agreement_versions))::float / count(*)
+         from agreement_acceptances a join agreement_versions v on v.id = a.agreement_version_id) as current_share,
+        (select count(distinct status)::int from compliance_documents) as document_statuses,
+        (select count(*)::int from compliance_documents where expires_on < current_date) as expired,
+        (select count(*)::int from partner_accounts where role = 'referrer') as links,
+        (select count(ended_at)::int from partner_accounts) as ended`);
+    // Everyone enrolled accepted the first version, about 85% the current one too: a share of all acceptances near 0.46.
+    expect(records.current_share).toBeGreaterThan(0.35);
+    expect(records.current_share).toBeLessThan(0.5);
+    expect(records.document_statuses).toBe(2);
+    expect(records.expired).toBeGreaterThan(0);
+    expect(records.links).toBe(200);
+    expect(records.ended).toBeGreaterThan(0);
+    expect(records.ended).toBeLessThan(records.links);
+  });
+
   it('writes the ledger through the commissions functions: earnings, overrides, reversals in several states', async () => {
     const ledger = await db.execute<{ kind: string; statuses: string[] }>(sql`
       select kind, array_agg(distinct status order by status) as statuses from commissions group by kind order by kind`);

@@ -47,6 +47,13 @@ describe('service endpoints', () => {
   });
 });
 
+describe('database sessions', () => {
+  it('run without JIT compilation, which costs more than it saves on these queries', async () => {
+    const { rows } = await database.pool.query<{ jit: string }>('show jit');
+    expect(rows[0]?.jit).toBe('off');
+  });
+});
+
 describe('rate limits', () => {
   it('answers TOO_MANY_REQUESTS past the configured rate', async () => {
     const limited = await startTestServer(database, { RATE_LIMIT_PER_MINUTE: '3', SCHEDULER_ENABLED: 'false' });

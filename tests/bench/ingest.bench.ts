@@ -9,6 +9,7 @@ import { insertIntoTree } from '../../server/domain/hierarchy/tree.js';
 import { programConfiguration } from '../../server/domain/programs/configuration.js';
 import { startBenchServer } from './lib/bench-server.js';
 import { createScratchDatabase, type ScratchDatabase } from './lib/scratch-database.js';
+import superjson from 'superjson';
 
 /**
  * `referrals.ingest` over HTTP (API key, batches of 1,000, sent one after the other as one service would) against
@@ -84,7 +85,7 @@ async function ingestOverHttp(url: string, secret: string): Promise<number> {
     const response = await fetch(`${url}/trpc/referrals.ingest`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': secret },
-      body: JSON.stringify({ events: all.slice(offset, offset + BATCH) }),
+      body: JSON.stringify(superjson.serialize({ events: all.slice(offset, offset + BATCH) })),
     });
     if (!response.ok) throw new Error(`referrals.ingest answered ${response.status}: ${await response.text()}`);
     await response.arrayBuffer();

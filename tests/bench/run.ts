@@ -15,6 +15,7 @@ import { compareThroughput, type Comparison, type LoadTarget, type Measurement }
 import { benchRow, writeResults, type BenchRow } from './lib/results.js';
 import { createScratchDatabase, type ScratchDatabase } from './lib/scratch-database.js';
 import { seedPartner } from './lib/seed.js';
+import superjson from 'superjson';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const RESULTS_FILE = new URL('./RESULTS.md', import.meta.url);
@@ -93,9 +94,11 @@ interface HttpComparison {
 /** What to compare on a server running `adapter`; the diagnostics run on the fast adapter only. */
 function httpComparisons(url: string, adapter: Config['TRPC_ADAPTER'], scenario: DatabaseScenario, auth: Record<string, string>) {
   const fast = adapter === 'fast';
+  // The wire carries superjson's shape; the direct-call route takes the plain input a caller gets.
+  const wireInput = encodeURIComponent(JSON.stringify(superjson.serialize(scenario.options.input)));
   const input = encodeURIComponent(JSON.stringify(scenario.options.input));
   const ping = { url: `${url}/trpc/system.ping` };
-  const procedure = { url: `${url}/trpc/${scenario.options.procedure}?input=${input}`, headers: auth };
+  const procedure = { url: `${url}/trpc/${scenario.options.procedure}?input=${wireInput}`, headers: auth };
   const comparisons: (HttpComparison | undefined)[] = [
     {
       scenario: `a trivial tRPC query (\`system.ping\`, ${adapter} adapter) vs a trivial Fastify route`,

@@ -1,12 +1,10 @@
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../../db/client.js';
-import { partnerAccounts, partners } from '../../../db/schema/partners.js';
-import { programs } from '../../../db/schema/programs.js';
-import { notFound } from '../../errors.js';
+import { partnerAccounts } from '../../../db/schema/partners.js';
 import { piiVisibleSql, type Caller } from '../partners/access.js';
 import { bucketsOf, resolveRange, type DayRange } from './range.js';
 import type { AccountGrowthInput } from './schemas.js';
-import { authorizePartnerAnalytics, selectionFor } from './scope.js';
+import { authorizePartnerAnalytics, loadPartner, requireProgram, selectionFor } from './scope.js';
 import { inSnapshot } from './snapshot.js';
 import { dayStart } from './sources.js';
 
@@ -45,18 +43,8 @@ export function accountGrowth(db: Database, caller: Caller, input: AccountGrowth
 async function growthOf(db: Executor, caller: Caller, input: AccountGrowthInput, now: Date): Promise<AccountGrowth> {
   const range = resolveRange(input.dateRange, now, 365);
   const buckets = bucketsOf(range, input.granularity);
-  if (input.partnerId) {
-    const [partner] = await db
-      .select({ id: partners.id, managerId: partners.managerId, programId: partners.programId })
-      .from(partners)
-      .where(eq(partners.id, input.partnerId));
-    if (!partner) throw notFound('Partner', input.partnerId);
-    authorizePartnerAnalytics(caller, partner);
-  }
-  if (input.programId) {
-    const [program] = await db.select({ id: programs.id }).from(programs).where(eq(programs.id, input.programId));
-    if (!program) throw notFound('Program', input.programId);
-  }
+  if (input.partnerId) authorizePartnerAnalytics(caller, await loadPartner(db, input.partnerId));
+  if (input.programId) await requireProgram(db, input.programId);
   const selection = selectionFor(caller.ability, input.programId);
   const [from, to] = [dayStart(range.from), dayStart(range.to)];
   const bucket = (column: string) => sql`date_trunc(${input.granularity}, ${sql.raw(column)} at time zone 'UTC')::date::text`;
@@ -67,25 +55,25 @@ async function growthOf(db: Executor, caller: Caller, input: AccountGrowthInput,
       ${input.partnerId ? sql`and ${partnerAccounts.partnerId} = ${input.partnerId}::uuid` : sql``}
       and ${partnerAccounts.linkedAt} < ${to} and (${partnerAccounts.endedAt} is null or ${partnerAccounts.endedAt} >= ${from})`;
   const counts = await db.execute<{ what: 'linked' | 'ended' | 'open'; bucket: string | null; links: number }>(sql`
-      with links as materialized (${links})
-      select 'linked' as what, ${bucket('linked_at')} as bucket, count(*)::int as links from links where linked_at >= ${from} group by 2
-      union all
-      select 'ended', ${bucket('ended_at')}, count(*)::int from links where ended_at >= ${from} and ended_at < ${to} group by 2
-      union all
-      select 'open', null, count(*)::int from links where linked_at < ${from}`);
+    with links as materialized (${links})
+    select 'linked' as what, ${bucket('linked_at')} as bucket, count(*)::int as links from links where linked_at >= ${from} group by 2
+    union all
+    select 'ended', ${bucket('ended_at')}, count(*)::int from links where ended_at >= ${from} and ended_at < ${to} group by 2
+    union all
+    select 'open', null, count(*)::int from links where linked_at < ${from}`);
   const top = await db.execute<{ partner_id: string; referral_code: string; name: string | null; referred: number; active_at_end: number }>(sql`
-      with links as (${links}),
-      ranked as (
-        select partner_id, count(*) filter (where linked_at >= ${from})::int as referred,
-          count(*) filter (where ended_at is null or ended_at >= ${to})::int as active_at_end
-        from links group by partner_id
-        having count(*) filter (where linked_at >= ${from}) > 0
-        order by referred desc, partner_id limit ${TOP_REFERRERS_SHOWN}
-      )
-      select r.partner_id, partners.referral_code, case when ${piiVisibleSql(caller.ability)} then partners.name end as name,
-        r.referred, r.active_at_end
-      from ranked r join partners on partners.id = r.partner_id
-      order by r.referred desc, r.partner_id`);
+    with links as (${links}),
+    ranked as (
+      select partner_id, count(*) filter (where linked_at >= ${from})::int as referred,
+        count(*) filter (where ended_at is null or ended_at >= ${to})::int as active_at_end
+      from links group by partner_id
+      having count(*) filter (where linked_at >= ${from}) > 0
+      order by referred desc, partner_id limit ${TOP_REFERRERS_SHOWN}
+    )
+    select r.partner_id, partners.referral_code, case when ${piiVisibleSql(caller.ability)} then partners.name end as name,
+      r.referred, r.active_at_end
+    from ranked r join partners on partners.id = r.partner_id
+    order by r.referred desc, r.partner_id`);
 
   const countOf = (what: 'linked' | 'ended', start: string) =>
     counts.rows.find((row) => row.what === what && row.bucket === start)?.links ?? 0;

@@ -34,14 +34,17 @@ const EVENT_MEASURES = ['clicks', 'leads', 'sales', 'refunds', 'revenue', 'refun
  * for a dashboard. Activity times are compared as stored (an absent row equals one of nulls).
  */
 export async function rollupDrift(db: Executor): Promise<Drift[]> {
+  const eventKeys = ['partner_id', 'period', 'program_id', 'currency'];
+  const times = (alias: string) =>
+    sql.raw(`json_build_object('first_event_at', ${alias}.first_event_at, 'last_event_at', ${alias}.last_event_at, 'first_sale_at', ${alias}.first_sale_at)`);
   const result = await db.execute<Drift>(sql`
-    ${differences('days', rollupSources.days(ALL_DAYS), rawSources.days(ALL_DAYS), ['partner_id', 'period', 'program_id', 'currency'], EVENT_MEASURES)}
+    ${differences('days', rollupSources.days(ALL_DAYS), rawSources.days(ALL_DAYS), eventKeys, EVENT_MEASURES)}
     union all
-    ${differences('months', rollupSources.months(ALL_DAYS), rawSources.months(ALL_DAYS), ['partner_id', 'period', 'program_id', 'currency'], EVENT_MEASURES)}
+    ${differences('months', rollupSources.months(ALL_DAYS), rawSources.months(ALL_DAYS), eventKeys, EVENT_MEASURES)}
     union all
     select 'activity', json_build_object('partner_id', coalesce(s.partner_id, r.partner_id)),
-      case when s.partner_id is null then null else json_build_object('first_event_at', s.first_event_at, 'last_event_at', s.last_event_at, 'first_sale_at', s.first_sale_at) end,
-      case when r.partner_id is null then null else json_build_object('first_event_at', r.first_event_at, 'last_event_at', r.last_event_at, 'first_sale_at', r.first_sale_at) end
+      case when s.partner_id is null then null else ${times('s')} end,
+      case when r.partner_id is null then null else ${times('r')} end
     from ${rollupSources.activity()} s full join ${rawSources.activity()} r using (partner_id)
     where (s.first_event_at, s.last_event_at, s.first_sale_at) is distinct from (r.first_event_at, r.last_event_at, r.first_sale_at)
     union all

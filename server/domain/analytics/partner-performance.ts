@@ -1,12 +1,10 @@
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../../db/client.js';
-import { partners } from '../../../db/schema/partners.js';
-import { notFound } from '../../errors.js';
 import type { Caller } from '../partners/access.js';
 import { MoneyTotals, rate, type Money, type Rate } from './measures.js';
 import { bucketsOf, resolveRange, type DayRange } from './range.js';
 import type { PartnerPerformanceInput } from './schemas.js';
-import { authorizePartnerAnalytics } from './scope.js';
+import { authorizePartnerAnalytics, loadPartner } from './scope.js';
 import { inSnapshot } from './snapshot.js';
 import { eventPeriods, rollupSources, type AnalyticsSources } from './sources.js';
 
@@ -116,27 +114,29 @@ export function partnerPerformance(
   return inSnapshot(db, (tx) => performanceOf(tx, caller, input, sources, now));
 }
 
-async function performanceOf(db: Executor, caller: Caller, input: PartnerPerformanceInput, sources: AnalyticsSources, now: Date) {
+async function performanceOf(
+  db: Executor,
+  caller: Caller,
+  input: PartnerPerformanceInput,
+  sources: AnalyticsSources,
+  now: Date,
+): Promise<PartnerPerformance> {
   const range = resolveRange(input.dateRange, now);
   const buckets = bucketsOf(range, input.granularity);
-  const [partner] = await db
-    .select({ id: partners.id, managerId: partners.managerId, programId: partners.programId })
-    .from(partners)
-    .where(eq(partners.id, input.partnerId));
-  if (!partner) throw notFound('Partner', input.partnerId);
+  const partner = await loadPartner(db, input.partnerId);
   authorizePartnerAnalytics(caller, partner);
 
   const bucket = (column: string) => sql`date_trunc(${input.granularity}, ${sql.raw(column)}::timestamp)::date::text`;
   const activity = await db.execute<ActivityRow>(sql`
-      select ${bucket('d.period')} as bucket, d.currency, sum(d.clicks)::bigint as clicks, sum(d.leads)::bigint as leads,
-        sum(d.sales)::bigint as sales, sum(d.refunds)::bigint as refunds, sum(d.revenue)::bigint as revenue,
-        sum(d.refunded)::bigint as refunded
-      from ${sources.days(range)} d where d.partner_id = ${partner.id}
-      group by 1, 2`);
+    select ${bucket('d.period')} as bucket, d.currency, sum(d.clicks)::bigint as clicks, sum(d.leads)::bigint as leads,
+      sum(d.sales)::bigint as sales, sum(d.refunds)::bigint as refunds, sum(d.revenue)::bigint as revenue,
+      sum(d.refunded)::bigint as refunded
+    from ${sources.days(range)} d where d.partner_id = ${partner.id}
+    group by 1, 2`);
   const commissions = await db.execute<CommissionRow>(sql`
-      select ${bucket('c.day')} as bucket, c.currency, c.kind, c.level, c.status, sum(c.amount)::bigint as amount
-      from ${sources.commissionDays(range)} c where c.partner_id = ${partner.id}
-      group by 1, 2, 3, 4, 5`);
+    select ${bucket('c.day')} as bucket, c.currency, c.kind, c.level, c.status, sum(c.amount)::bigint as amount
+    from ${sources.commissionDays(range)} c where c.partner_id = ${partner.id}
+    group by 1, 2, 3, 4, 5`);
   const percentile = partner.programId ? await programPercentile(db, sources, range, partner.id, partner.programId) : null;
 
   const points = new Map(buckets.map((start) => [start, { activity: new ActivityTotals(), commissions: new MoneyTotals() }]));
@@ -145,7 +145,13 @@ async function performanceOf(db: Executor, caller: Caller, input: PartnerPerform
     points.get(row.bucket)?.activity.add(row);
     totals.add(row);
   }
-  const summary = { earned: new MoneyTotals(), pending: new MoneyTotals(), approved: new MoneyTotals(), paid: new MoneyTotals(), reversed: new MoneyTotals() };
+  const summary = {
+    earned: new MoneyTotals(),
+    pending: new MoneyTotals(),
+    approved: new MoneyTotals(),
+    paid: new MoneyTotals(),
+    reversed: new MoneyTotals(),
+  };
   const downline = new Map<number, MoneyTotals>();
   for (const row of commissions.rows) {
     points.get(row.bucket)?.commissions.add(row.currency, row.amount);
@@ -158,7 +164,7 @@ async function performanceOf(db: Executor, caller: Caller, input: PartnerPerform
     }
   }
 
-  const performance: PartnerPerformance = {
+  return {
     partnerId: partner.id,
     programId: partner.programId,
     range,
@@ -180,7 +186,6 @@ async function performanceOf(db: Executor, caller: Caller, input: PartnerPerform
     },
     percentile,
   };
-  return performance;
 }
 
 /**
@@ -188,7 +193,7 @@ async function performanceOf(db: Executor, caller: Caller, input: PartnerPerform
  * revenue from the partial index of revenue rows, no partner without revenue needs reading.
  */
 async function programPercentile(db: Executor, sources: AnalyticsSources, range: DayRange, partnerId: string, programId: string) {
-  const result = await db.execute<{ revenue: number; sellers: number; above: number; mine_counted: boolean }>(sql`
+  const result = await db.execute<{ revenue: number; sellers: number; above: number }>(sql`
     with revenue as materialized (
       select r.partner_id, sum(r.revenue)::bigint as revenue from ${eventPeriods(sources, range, ['partner_id', 'program_id', 'revenue'])} r
       where r.program_id = ${programId} and r.revenue > 0 group by r.partner_id

@@ -1,7 +1,4 @@
-import { eq } from 'drizzle-orm';
 import type { Database, Executor } from '../../../db/client.js';
-import { programs } from '../../../db/schema/programs.js';
-import { notFound } from '../../errors.js';
 import type { Caller } from '../partners/access.js';
 import { programsInForce } from '../partner-jobs/programs-in-force.js';
 import { cohorts, type Cohort } from './health/cohorts.js';
@@ -18,7 +15,7 @@ import {
 import { revenueHealth, type Performers, type Quality, type RevenueConcentration } from './health/revenue.js';
 import { rangeInstants, resolveRange, type DayRange } from './range.js';
 import type { ProgramHealthInput } from './schemas.js';
-import { selectionFor } from './scope.js';
+import { requireProgram, selectionFor } from './scope.js';
 import { inSnapshot } from './snapshot.js';
 import { rollupSources, type AnalyticsSources } from './sources.js';
 
@@ -52,10 +49,7 @@ export function programHealth(
 
 async function healthOf(db: Executor, caller: Caller, input: ProgramHealthInput, sources: AnalyticsSources, now: Date): Promise<ProgramHealth> {
   const range = resolveRange(input.dateRange, now);
-  if (input.programId) {
-    const [program] = await db.select({ id: programs.id }).from(programs).where(eq(programs.id, input.programId));
-    if (!program) throw notFound('Program', input.programId);
-  }
+  if (input.programId) await requireProgram(db, input.programId);
   const selection = selectionFor(caller.ability, input.programId);
   const end = rangeInstants(range).to;
   const current = await programsInForce(db, now);

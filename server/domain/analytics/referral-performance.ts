@@ -1,14 +1,12 @@
-import { eq, sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database, Executor } from '../../../db/client.js';
-import { programs } from '../../../db/schema/programs.js';
-import { notFound } from '../../errors.js';
 import { piiVisibleSql, type Caller } from '../partners/access.js';
 import { checkCursor, toPage, type Page } from '../shared/pagination.js';
 import { rate, type Money, type Rate } from './measures.js';
 import { resolveRange, type DayRange } from './range.js';
 import type { FunnelGrouping, ReferralPerformanceInput } from './schemas.js';
-import { selectionFor } from './scope.js';
+import { requireProgram, selectionFor } from './scope.js';
 import { inSnapshot } from './snapshot.js';
 import { eventPeriods, rollupSources, type AnalyticsSources } from './sources.js';
 
@@ -105,10 +103,7 @@ export function referralPerformance(
 async function funnelsOf(db: Executor, caller: Caller, input: ReferralPerformanceInput, sources: AnalyticsSources, now: Date): Promise<ReferralPerformance> {
   const range = resolveRange(input.dateRange, now);
   const cursor = input.cursor ? checkCursor(input.cursor, decodeCursor) : undefined;
-  if (input.programId) {
-    const [program] = await db.select({ id: programs.id }).from(programs).where(eq(programs.id, input.programId));
-    if (!program) throw notFound('Program', input.programId);
-  }
+  if (input.programId) await requireProgram(db, input.programId);
   const selection = selectionFor(caller.ability, input.programId);
   const { key, label } = grouping(input.groupBy, caller);
   const result = await db.execute<GroupRow & { totals: FunnelRow | null }>(sql`

@@ -1,9 +1,11 @@
 import { subject } from '@casl/ability';
-import { and, sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
+import type { Executor } from '../../../db/client.js';
 import { partners } from '../../../db/schema/partners.js';
+import { programs } from '../../../db/schema/programs.js';
 import type { AppAbility } from '../../auth/abilities.js';
 import { accessibleWhere } from '../../auth/sql.js';
-import { AppError } from '../../errors.js';
+import { AppError, notFound } from '../../errors.js';
 import type { Caller } from '../partners/access.js';
 
 /**
@@ -33,6 +35,21 @@ export function analyticsScope(ability: AppAbility): SQL | null {
 export function partnerInScope(ability: AppAbility, partnerId: SQL): SQL {
   const scope = analyticsScope(ability);
   return scope ? sql`${partnerId} in (select ${partners.id} from ${partners} where ${scope})` : sql`true`;
+}
+
+/** The partner a partner-level query is about, with what its authorization needs; NOT_FOUND when it does not exist. */
+export async function loadPartner(db: Executor, partnerId: string): Promise<PartnerFacts> {
+  const [partner] = await db
+    .select({ id: partners.id, managerId: partners.managerId, programId: partners.programId })
+    .from(partners)
+    .where(eq(partners.id, partnerId));
+  if (!partner) throw notFound('Partner', partnerId);
+  return partner;
+}
+
+export async function requireProgram(db: Executor, programId: string): Promise<void> {
+  const [program] = await db.select({ id: programs.id }).from(programs).where(eq(programs.id, programId));
+  if (!program) throw notFound('Program', programId);
 }
 
 /** FORBIDDEN unless the caller may read this partner's analytics. */

@@ -79,8 +79,8 @@ export const PARTICIPATION_DAYS = 30;
 
 /**
  * Participation: the share of the active partners with a click, lead or sale (under the program) in the 30 days
- * before the range's end, and the share of the recipients of each program's latest update (published before the range's end) who
- * acknowledged it by then.
+ * before the range's end, and the share of the recipients of each program's latest update (published before the
+ * range's end) who acknowledged it by then.
  */
 export interface Participation {
   activePartners: number;
@@ -93,20 +93,20 @@ export async function participation(db: Executor, selection: Selection, sources:
   const recent = sources.days({ from: addDays(range.to, -PARTICIPATION_DAYS), to: range.to });
   const end = dayStart(range.to);
   const active = await db.execute<{ active: number; recent: number }>(sql`
-      select count(*)::int as active,
-        count(*) filter (where partners.id in (
-          select d.partner_id from ${recent} d where ${selection.rows('d')} and d.clicks + d.leads + d.sales > 0))::int as recent
-      from partners where ${selection.partners} and partners.status = 'active'`);
+    select count(*)::int as active,
+      count(*) filter (where partners.id in (
+        select d.partner_id from ${recent} d where ${selection.rows('d')} and d.clicks + d.leads + d.sales > 0))::int as recent
+    from partners where ${selection.partners} and partners.status = 'active'`);
   const acknowledged = await db.execute<{ updates: number; recipients: number; acknowledged: number }>(sql`
-      with latest as (
-        select distinct on (u.program_id) u.id from program_updates u
-        where u.published_at < ${end} ${selection.programId ? sql`and u.program_id = ${selection.programId}::uuid` : sql``}
-        order by u.program_id, u.published_at desc, u.id desc
-      )
-      select (select count(*)::int from latest) as updates, count(r.update_id)::int as recipients,
-        count(*) filter (where r.acknowledged_at < ${end})::int as acknowledged
-      from program_update_recipients r join latest on latest.id = r.update_id
-      where ${selection.readable(sql`r.partner_id`)}`);
+    with latest as (
+      select distinct on (u.program_id) u.id from program_updates u
+      where u.published_at < ${end} ${selection.programId ? sql`and u.program_id = ${selection.programId}::uuid` : sql``}
+      order by u.program_id, u.published_at desc, u.id desc
+    )
+    select (select count(*)::int from latest) as updates, count(r.update_id)::int as recipients,
+      count(*) filter (where r.acknowledged_at < ${end})::int as acknowledged
+    from program_update_recipients r join latest on latest.id = r.update_id
+    where ${selection.readable(sql`r.partner_id`)}`);
   const counts = active.rows[0]!;
   const acks = acknowledged.rows[0]!;
   return {

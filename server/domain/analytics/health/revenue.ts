@@ -81,60 +81,60 @@ export async function revenueHealth(
   range: DayRange,
 ): Promise<{ quality: Quality; concentration: RevenueConcentration[]; performers: Performers[] }> {
   const revenue = await db.execute<{ partners_with_activity: number; currencies: CurrencyRow[]; performers: PerformerRow[] }>(sql`
-      with per_partner as materialized (
-        select r.partner_id, r.currency, sum(r.clicks)::bigint as clicks, sum(r.leads)::bigint as leads,
-          sum(r.sales)::bigint as sales, sum(r.refunds)::bigint as refunds, sum(r.revenue)::bigint as revenue,
-          sum(r.refunded)::bigint as refunded
-        from ${eventPeriods(sources, range)} r where ${selection.rows('r')}
-        group by r.partner_id, r.currency
-      ),
-      ranked as (
-        select p.*, row_number() over (partition by currency order by revenue desc, sales desc, partner_id) as position,
-          count(*) filter (where revenue > 0) over (partition by currency) as sellers
-        from per_partner p
-      ),
-      per_currency as (
-        select currency, sum(sales)::bigint as sales, sum(refunds)::bigint as refunds, sum(revenue)::bigint as revenue,
-          sum(refunded)::bigint as refunded, max(sellers)::int as sellers, ceil(max(sellers) / 10.0)::int as top_partners,
-          coalesce(sum(revenue) filter (where revenue > 0 and position <= ceil(sellers / 10.0)), 0)::bigint as top_revenue
-        from ranked group by currency
-      ),
-      bottom as (
-        select partners.id as partner_id, pr.currency, coalesce(pp.revenue, 0) as revenue, coalesce(pp.sales, 0) as sales,
-          coalesce(pp.clicks, 0) as clicks,
-          row_number() over (
-            partition by pr.currency
-            order by coalesce(pp.revenue, 0), coalesce(pp.sales, 0), coalesce(pp.clicks, 0), partners.id
-          ) as position
-        from partners
-        join programs pr on pr.id = partners.program_id
-        left join per_partner pp on pp.partner_id = partners.id and pp.currency = pr.currency
-        where ${selection.partners} and partners.status = 'active'
-      ),
-      performers as (
-        select 'top' as side, partner_id, currency, revenue, sales, clicks, position from ranked
-        where position <= ${PERFORMERS_SHOWN} and revenue > 0
-        union all
-        select 'bottom', partner_id, currency, revenue, sales, clicks, position from bottom where position <= ${PERFORMERS_SHOWN}
-      )
-      select
-        (select count(distinct partner_id)::int from per_partner where clicks + leads + sales > 0) as partners_with_activity,
-        (select coalesce(json_agg(c order by c.currency), '[]') from per_currency c) as currencies,
-        (select coalesce(json_agg(json_build_object(
-            'side', f.side, 'currency', f.currency, 'partnerId', f.partner_id, 'referralCode', p.referral_code,
-            'name', p.name, 'revenue', f.revenue, 'conversions', f.sales, 'clicks', f.clicks
-          ) order by f.currency, f.side desc, f.position), '[]')
-          from performers f
-          -- A handful of rows: look each partner up (offset 0 keeps the planner from hashing the whole table).
-          cross join lateral (
-            select partners.referral_code, case when ${piiVisibleSql(ability)} then partners.name end as name
-            from partners where partners.id = f.partner_id offset 0
-          ) p) as performers`);
+    with per_partner as materialized (
+      select r.partner_id, r.currency, sum(r.clicks)::bigint as clicks, sum(r.leads)::bigint as leads,
+        sum(r.sales)::bigint as sales, sum(r.refunds)::bigint as refunds, sum(r.revenue)::bigint as revenue,
+        sum(r.refunded)::bigint as refunded
+      from ${eventPeriods(sources, range)} r where ${selection.rows('r')}
+      group by r.partner_id, r.currency
+    ),
+    ranked as (
+      select p.*, row_number() over (partition by currency order by revenue desc, sales desc, partner_id) as position,
+        count(*) filter (where revenue > 0) over (partition by currency) as sellers
+      from per_partner p
+    ),
+    per_currency as (
+      select currency, sum(sales)::bigint as sales, sum(refunds)::bigint as refunds, sum(revenue)::bigint as revenue,
+        sum(refunded)::bigint as refunded, max(sellers)::int as sellers, ceil(max(sellers) / 10.0)::int as top_partners,
+        coalesce(sum(revenue) filter (where revenue > 0 and position <= ceil(sellers / 10.0)), 0)::bigint as top_revenue
+      from ranked group by currency
+    ),
+    bottom as (
+      select partners.id as partner_id, pr.currency, coalesce(pp.revenue, 0) as revenue, coalesce(pp.sales, 0) as sales,
+        coalesce(pp.clicks, 0) as clicks,
+        row_number() over (
+          partition by pr.currency
+          order by coalesce(pp.revenue, 0), coalesce(pp.sales, 0), coalesce(pp.clicks, 0), partners.id
+        ) as position
+      from partners
+      join programs pr on pr.id = partners.program_id
+      left join per_partner pp on pp.partner_id = partners.id and pp.currency = pr.currency
+      where ${selection.partners} and partners.status = 'active'
+    ),
+    performers as (
+      select 'top' as side, partner_id, currency, revenue, sales, clicks, position from ranked
+      where position <= ${PERFORMERS_SHOWN} and revenue > 0
+      union all
+      select 'bottom', partner_id, currency, revenue, sales, clicks, position from bottom where position <= ${PERFORMERS_SHOWN}
+    )
+    select
+      (select count(distinct partner_id)::int from per_partner where clicks + leads + sales > 0) as partners_with_activity,
+      (select coalesce(json_agg(c order by c.currency), '[]') from per_currency c) as currencies,
+      (select coalesce(json_agg(json_build_object(
+          'side', f.side, 'currency', f.currency, 'partnerId', f.partner_id, 'referralCode', p.referral_code,
+          'name', p.name, 'revenue', f.revenue, 'conversions', f.sales, 'clicks', f.clicks
+        ) order by f.currency, f.side desc, f.position), '[]')
+        from performers f
+        -- A handful of rows: look each partner up (offset 0 keeps the planner from hashing the whole table).
+        cross join lateral (
+          select partners.referral_code, case when ${piiVisibleSql(ability)} then partners.name end as name
+          from partners where partners.id = f.partner_id offset 0
+        ) p) as performers`);
   const flags = await db.execute<{ flags: number; confirmed: number; flagged: number }>(sql`
-      select count(*)::int as flags, count(*) filter (where f.status = 'confirmed')::int as confirmed,
-        count(distinct f.partner_id)::int as flagged
-      from fraud_flags f join partners on partners.id = f.partner_id
-      where ${selection.partners} and f.created_at >= ${dayStart(range.from)} and f.created_at < ${dayStart(range.to)}`);
+    select count(*)::int as flags, count(*) filter (where f.status = 'confirmed')::int as confirmed,
+      count(distinct f.partner_id)::int as flagged
+    from fraud_flags f join partners on partners.id = f.partner_id
+    where ${selection.partners} and f.created_at >= ${dayStart(range.from)} and f.created_at < ${dayStart(range.to)}`);
   const { partners_with_activity: active, currencies, performers } = revenue.rows[0]!;
   const flagRow = flags.rows[0]!;
   const conversions = currencies.reduce((sum, row) => sum + row.sales, 0);
