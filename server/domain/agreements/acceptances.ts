@@ -5,7 +5,7 @@ import type { Database, Executor } from '../../../db/client.js';
 import type { AppAbility } from '../../auth/abilities.js';
 import { AppError, notFound } from '../../errors.js';
 import { recordActivity } from '../audit/record.js';
-import { afterCursorRow } from '../compliance/keyset.js';
+import { afterCursorRow } from '../shared/keyset.js';
 import { lockPartnerFacts } from '../compliance/partner-row.js';
 import { authorizePartner, readableSql, type Caller } from '../partners/access.js';
 import { toPage } from '../shared/pagination.js';

@@ -5,7 +5,7 @@ import type { Database, Executor } from '../../../db/client.js';
 import type { Actor } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { recordActivity } from '../audit/record.js';
-import { positiveIntCursor } from '../compliance/keyset.js';
+import { positiveIntCursor } from '../shared/keyset.js';
 import { toPage } from '../shared/pagination.js';
 import type { ListAgreementVersionsInput, PublishAgreementInput } from './schemas.js';
 

@@ -4,7 +4,7 @@ import { commissions } from '../../../db/schema/commissions.js';
 import type { AppAbility } from '../../auth/abilities.js';
 import { accessibleWhere } from '../../auth/sql.js';
 import { heldByOpenFlag } from '../fraud/held.js';
-import { bigintCursor } from '../referrals/keyset.js';
+import { bigintCursor } from '../shared/keyset.js';
 import { withinRange } from '../shared/filters.js';
 import { toPage } from '../shared/pagination.js';
 import type { ListCommissionsInput } from './schemas.js';

@@ -10,7 +10,7 @@ import { recordActivity } from '../audit/record.js';
 import type { Caller } from '../partners/access.js';
 import { toPage } from '../shared/pagination.js';
 import { authorizeForPartner } from './access.js';
-import { afterCursorRow } from './keyset.js';
+import { afterCursorRow } from '../shared/keyset.js';
 import { lockPartnerFacts } from './partner-row.js';
 import { todayUtc, type ListDocumentsInput, type ReviewDocumentInput, type SubmitDocumentInput } from './schemas.js';
 

@@ -7,7 +7,7 @@ import type { Actor } from '../../context.js';
 import { AppError, notFound } from '../../errors.js';
 import { recordActivity } from '../audit/record.js';
 import { toPage } from '../shared/pagination.js';
-import { afterCursorRow } from './keyset.js';
+import { afterCursorRow } from '../shared/keyset.js';
 import { lockPartnerFacts } from './partner-row.js';
 import type { ListHoldsInput, PlaceHoldInput, ReleaseHoldInput } from './schemas.js';
 

@@ -7,7 +7,7 @@ import type { Actor } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { recordActivity } from '../audit/record.js';
 import { toPage } from '../shared/pagination.js';
-import { afterCursor, parseIdCursor } from '../communications/cursor.js';
+import { afterCursorRow } from '../shared/keyset.js';
 import type { ListNotificationsInput } from './schemas.js';
 
 const notificationColumns = {
@@ -39,7 +39,7 @@ export async function listNotifications(db: Executor, ability: AppAbility, input
     input.kind ? eq(notifications.kind, input.kind) : undefined,
     input.channel ? eq(notifications.channel, input.channel) : undefined,
     input.state ? eq(notifications.state, input.state) : undefined,
-    afterCursor(notifications, notifications.createdAt, notifications.id, parseIdCursor(input.cursor), 'desc'),
+    input.cursor ? afterCursorRow(notifications, notifications.id, [notifications.createdAt, notifications.id], 'desc', input.cursor) : undefined,
   ];
   const rows = await db
     .select(notificationColumns)

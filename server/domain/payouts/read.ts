@@ -4,7 +4,7 @@ import { payoutBatches, payoutBatchSkips, payoutItems, payouts, type PayoutSkipR
 import type { AppAbility } from '../../auth/abilities.js';
 import { accessibleWhere } from '../../auth/sql.js';
 import { notFound } from '../../errors.js';
-import { afterCursorRow } from '../compliance/keyset.js';
+import { afterCursorRow } from '../shared/keyset.js';
 import { toPage } from '../shared/pagination.js';
 import type { ListBatchesInput } from './schemas.js';
 

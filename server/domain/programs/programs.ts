@@ -5,7 +5,7 @@ import type { AppAbility } from '../../auth/abilities.js';
 import type { Actor } from '../../context.js';
 import { AppError, illegalTransition, notFound, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../errors.js';
 import { recordActivity } from '../audit/record.js';
-import { afterCursorRow } from '../compliance/keyset.js';
+import { afterCursorRow } from '../shared/keyset.js';
 import { toPage } from '../shared/pagination.js';
 import { readablePrograms } from './access.js';
 import type { CreateProgramInput, ListProgramsInput } from './schemas.js';

@@ -5,7 +5,7 @@ import type { AppAbility } from '../../auth/abilities.js';
 import type { Actor } from '../../context.js';
 import { AppError, notFound } from '../../errors.js';
 import { recordActivity } from '../audit/record.js';
-import { positiveIntCursor } from '../compliance/keyset.js';
+import { positiveIntCursor } from '../shared/keyset.js';
 import { toPage } from '../shared/pagination.js';
 import { readablePrograms } from './access.js';
 import type { ProgramConfiguration } from './configuration.js';

@@ -5,7 +5,7 @@ import type { AppAbility } from '../../auth/abilities.js';
 import { accessibleWhere } from '../../auth/sql.js';
 import { withinRange } from '../shared/filters.js';
 import { toPage } from '../shared/pagination.js';
-import { afterCursorDesc, bigintCursor } from './keyset.js';
+import { afterCursorDesc, bigintCursor } from '../shared/keyset.js';
 import type { ListReferralsInput } from './schemas.js';
 
 /**

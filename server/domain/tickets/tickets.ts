@@ -9,7 +9,7 @@ import { accessibleWhere } from '../../auth/sql.js';
 import type { Actor } from '../../context.js';
 import { AppError, forbidden, illegalTransition, notFound } from '../../errors.js';
 import { changedFields, recordActivity } from '../audit/record.js';
-import { afterCursor, parseIdCursor } from '../communications/cursor.js';
+import { afterCursorRow } from '../shared/keyset.js';
 import { communicationSettings } from '../communications/settings.js';
 import { enqueueNotifications } from '../notifications/enqueue.js';
 import { toPage } from '../shared/pagination.js';
@@ -96,7 +96,7 @@ export async function listTickets(db: Executor, ability: AppAbility, input: List
     input.assigneeId === null ? isNull(supportTickets.assigneeId) : input.assigneeId ? eq(supportTickets.assigneeId, input.assigneeId) : undefined,
     input.partnerId ? eq(supportTickets.partnerId, input.partnerId) : undefined,
     input.overdue === undefined ? undefined : input.overdue ? overdue : not(overdue),
-    afterCursor(supportTickets, supportTickets.dueAt, supportTickets.id, parseIdCursor(input.cursor), 'asc'),
+    input.cursor ? afterCursorRow(supportTickets, supportTickets.id, [supportTickets.dueAt, supportTickets.id], 'asc', input.cursor) : undefined,
   ];
   const rows = await db
     .select(ticketColumns)

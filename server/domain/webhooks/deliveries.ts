@@ -3,7 +3,7 @@ import type { Executor } from '../../../db/client.js';
 import { webhookDeliveries } from '../../../db/schema/webhooks.js';
 import type { AppAbility } from '../../auth/abilities.js';
 import { accessibleWhere } from '../../auth/sql.js';
-import { afterCursor, parseIdCursor } from '../communications/cursor.js';
+import { afterCursorRow } from '../shared/keyset.js';
 import { toPage } from '../shared/pagination.js';
 import type { ListDeliveriesInput } from './schemas.js';
 
@@ -14,7 +14,7 @@ export async function listWebhookDeliveries(db: Executor, ability: AppAbility, i
     input.endpointId ? eq(webhookDeliveries.endpointId, input.endpointId) : undefined,
     input.state ? eq(webhookDeliveries.state, input.state) : undefined,
     input.eventType ? eq(webhookDeliveries.eventType, input.eventType) : undefined,
-    afterCursor(webhookDeliveries, webhookDeliveries.createdAt, webhookDeliveries.id, parseIdCursor(input.cursor), 'desc'),
+    input.cursor ? afterCursorRow(webhookDeliveries, webhookDeliveries.id, [webhookDeliveries.createdAt, webhookDeliveries.id], 'desc', input.cursor) : undefined,
   ];
   const rows = await db
     .select({

@@ -7,7 +7,7 @@ import { accessibleWhere } from '../../auth/sql.js';
 import type { Actor } from '../../context.js';
 import { notFound } from '../../errors.js';
 import { recordActivity } from '../audit/record.js';
-import { afterCursor, parseIdCursor } from '../communications/cursor.js';
+import { afterCursorRow } from '../shared/keyset.js';
 import { communicationSettings } from '../communications/settings.js';
 import { toPage } from '../shared/pagination.js';
 import type { CreateWebhookInput, ListWebhooksInput } from './schemas.js';
@@ -52,7 +52,7 @@ export async function listWebhooks(db: Executor, ability: AppAbility, input: Lis
     accessibleWhere(ability, 'manage', 'Webhook', { createdBy: webhookEndpoints.createdBy }),
     isNull(webhookEndpoints.deletedAt),
     input.status ? eq(webhookEndpoints.status, input.status) : undefined,
-    afterCursor(webhookEndpoints, webhookEndpoints.createdAt, webhookEndpoints.id, parseIdCursor(input.cursor), 'desc'),
+    input.cursor ? afterCursorRow(webhookEndpoints, webhookEndpoints.id, [webhookEndpoints.createdAt, webhookEndpoints.id], 'desc', input.cursor) : undefined,
   ];
   const rows = await db
     .select(endpointColumns)
