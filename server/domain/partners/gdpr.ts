@@ -14,6 +14,8 @@ import {
 import type { Executor } from '../../../db/client.js';
 import { AppError } from '../../errors.js';
 import { recordActivity } from '../audit/record.js';
+import { documentColumns } from '../compliance/documents.js';
+import { holdColumns } from '../compliance/holds.js';
 import { authorizePartner, type Caller } from './access.js';
 import { notificationsOf, redactCorrespondence, ticketsOf } from './correspondence.js';
 import { statusHistoryOf, tierHistoryOf } from './history.js';
@@ -72,20 +74,7 @@ function sections(db: Executor, partnerId: string) {
       .where(eq(enrollments.partnerId, partnerId))
       .orderBy(asc(enrollments.enrolledAt)),
     documents: db
-      .select({
-        id: complianceDocuments.id,
-        kind: complianceDocuments.kind,
-        reference: complianceDocuments.reference,
-        checksum: complianceDocuments.checksum,
-        issuedOn: complianceDocuments.issuedOn,
-        expiresOn: complianceDocuments.expiresOn,
-        status: complianceDocuments.status,
-        reviewReason: complianceDocuments.reviewReason,
-        reviewedBy: complianceDocuments.reviewedBy,
-        reviewedAt: complianceDocuments.reviewedAt,
-        submittedBy: complianceDocuments.submittedBy,
-        submittedAt: complianceDocuments.submittedAt,
-      })
+      .select(documentColumns)
       .from(complianceDocuments)
       .where(eq(complianceDocuments.partnerId, partnerId))
       .orderBy(asc(complianceDocuments.submittedAt)),
@@ -120,16 +109,7 @@ function sections(db: Executor, partnerId: string) {
       .where(eq(partnerAccounts.partnerId, partnerId))
       .orderBy(asc(partnerAccounts.linkedAt)),
     holds: db
-      .select({
-        id: partnerHolds.id,
-        kind: partnerHolds.kind,
-        reason: partnerHolds.reason,
-        source: partnerHolds.source,
-        createdBy: partnerHolds.createdBy,
-        createdAt: partnerHolds.createdAt,
-        releasedAt: partnerHolds.releasedAt,
-        releasedBy: partnerHolds.releasedBy,
-      })
+      .select(holdColumns)
       .from(partnerHolds)
       .where(eq(partnerHolds.partnerId, partnerId))
       .orderBy(asc(partnerHolds.createdAt)),
