@@ -10,6 +10,7 @@ import { programConfiguration } from '../../server/domain/programs/configuration
 import { startBenchServer } from './lib/bench-server.js';
 import { createScratchDatabase, type ScratchDatabase } from './lib/scratch-database.js';
 import superjson from 'superjson';
+import { pathToFileURL } from 'node:url';
 
 /**
  * `referrals.ingest` over HTTP (API key, batches of 1,000, sent one after the other as one service would) against
@@ -27,7 +28,7 @@ const START = Date.parse('2025-01-01T00:00:00Z');
 const id = (kind: string, n: number) => `00000000-0000-4000-8000-${kind}${String(n).padStart(12 - kind.length, '0')}`;
 
 /** The same program, partners (chains of four) and API key, with the same ids, in either database. */
-async function seed(db: Database, keyHash: string, prefix: string): Promise<void> {
+export async function seed(db: Database, keyHash: string, prefix: string): Promise<void> {
   const configuration = programConfiguration.parse({
     commissionTiers: [
       {
@@ -60,7 +61,7 @@ async function seed(db: Database, keyHash: string, prefix: string): Promise<void
 }
 
 /** Clicks, leads and sales in time order: blocks of ten events of one visitor, six clicks, three leads, a sale. */
-function events() {
+export function events() {
   return Array.from({ length: EVENTS }, (_, n) => {
     const visitor = Math.floor(n / 10) % VISITORS;
     const slot = n % 10;
@@ -170,5 +171,11 @@ export async function run(): Promise<{ scenario: string; ratio: number; note?: s
     ];
   } finally {
     await Promise.all([ingestDb.drop(), copyDb.drop()]);
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  for (const result of await run()) {
+    console.log(`${result.scenario}: ${result.ratio.toFixed(2)}× — ${result.sideA} vs ${result.sideB}; ${result.note}`);
   }
 }
