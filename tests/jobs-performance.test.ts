@@ -2,9 +2,10 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { performanceThresholdsJob } from '../jobs/performance-thresholds.js';
 import { evaluateTier } from '../server/domain/performance/evaluate.js';
+import { measureCandidates } from '../server/domain/performance/candidates.js';
 import { measurePartners, type MetricValues } from '../server/domain/performance/metrics.js';
 import { planTierChanges } from '../server/domain/performance/plan.js';
-import { PERFORMANCE_METRICS, performanceThreshold, type ProgramConfigurationInput } from '../server/domain/programs/configuration.js';
+import { PERFORMANCE_METRICS, performanceThreshold, programConfiguration, type ProgramConfigurationInput } from '../server/domain/programs/configuration.js';
 import { createTestDatabase } from './helpers/db.js';
 import {
   countRows,
@@ -110,6 +111,14 @@ describe('the performance-threshold job', () => {
     expect(metrics(idle)).toEqual({ conversions: 0, revenue: 0, conversion_rate: 0, refund_rate: null, active_days: 1 });
     expect(metrics(goldSlacker)).toEqual({ conversions: 0, revenue: 0, conversion_rate: null, refund_rate: null, active_days: 0 });
     expect(measured.has(suspended)).toBe(false);
+    // The job reads back only the partners at or past a bound of their tier, and counts all it measured.
+    const thresholds = programConfiguration.parse(configuration).performanceThresholds;
+    const candidates = await measureCandidates(db, scope, thresholds, new Date('2025-06-01T00:00:00Z'));
+    expect(candidates.measured).toBe(8);
+    expect(new Set(candidates.partners.keys())).toEqual(new Set([climber, idle, refunder, goldSlacker, star]));
+    expect(candidates.partners.get(refunder)).toEqual(measured.get(refunder));
+    const unreachable = [performanceThreshold.parse({ tier: 'bronze', metric: 'conversions', periodDays: 30, promoteAt: 100 })];
+    expect(await measureCandidates(db, scope, unreachable, new Date('2025-06-01T00:00:00Z'))).toEqual({ measured: 8, partners: new Map() });
 
     await run('2025-06-01T00:00:00Z');
 

@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../../db/client.js';
 import type { PerformanceMetric } from '../programs/configuration.js';
 import { instant } from '../partner-jobs/exclusive.js';
+import type { ProgramInForce } from '../partner-jobs/programs-in-force.js';
 
 /** A partner's metrics over one period; null for a rate without a denominator (no clicks, no sales) or a metric not measured. */
 export type MetricValues = Record<PerformanceMetric, number | null>;
@@ -20,6 +21,18 @@ export interface MetricsScope {
   periods: number[];
   /** The metrics the thresholds use: only their events are read (clicks only for rates and active days). */
   metrics: PerformanceMetric[];
+}
+
+/** What a program's thresholds measure: the tiers that have thresholds, over their periods, by their metrics. */
+export function metricsScopeOf(program: ProgramInForce): MetricsScope {
+  const thresholds = program.configuration.performanceThresholds;
+  return {
+    programId: program.id,
+    currency: program.currency,
+    tiers: [...new Set(thresholds.map((threshold) => threshold.tier))],
+    periods: [...new Set(thresholds.map((threshold) => threshold.periodDays))],
+    metrics: [...new Set(thresholds.map((threshold) => threshold.metric))],
+  };
 }
 
 /**
@@ -95,14 +108,19 @@ export function partnerMetricsSql(scope: MetricsScope, now: Date): SQL {
     from members m left join totals t on t.partner_id = m.id`;
 }
 
-type MetricRow = { partner_id: string; tier: string } & Record<string, number | null>;
+export type MetricRow = { partner_id: string; tier: string } & Record<string, number | null>;
 
 export async function measurePartners(tx: Executor, scope: MetricsScope, now: Date): Promise<Map<string, MeasuredPartner>> {
   const result = await tx.execute<MetricRow>(partnerMetricsSql(scope, now));
+  return measuredPartnersFrom(result.rows, scope.periods);
+}
+
+/** Rows of `partnerMetricsSql` as partner → tier and metrics per period. */
+export function measuredPartnersFrom(rows: MetricRow[], periods: number[]): Map<string, MeasuredPartner> {
   const measured = new Map<string, MeasuredPartner>();
-  for (const row of result.rows) {
+  for (const row of rows) {
     const byPeriod = new Map<number, MetricValues>();
-    for (const days of scope.periods) {
+    for (const days of periods) {
       byPeriod.set(days, {
         conversions: row[`conversions_${days}`] ?? null,
         revenue: row[`revenue_${days}`] ?? null,

@@ -2,7 +2,8 @@ import type { Database } from '../../../db/client.js';
 import { systemActor } from '../jobs/system-actor.js';
 import { inExclusiveTransaction } from '../partner-jobs/exclusive.js';
 import { programsInForce } from '../partner-jobs/programs-in-force.js';
-import { measurePartners, type MeasuredPartner } from './metrics.js';
+import { measureCandidates } from './candidates.js';
+import { metricsScopeOf } from './metrics.js';
 import { clearStalePendingDemotions, keepPendingDemotions, pendingDemotionsOf, startPendingDemotions } from './pending.js';
 import { planTierChanges } from './plan.js';
 import { applyTierChanges } from './tier-changes.js';
@@ -34,20 +35,18 @@ export async function runPerformanceThresholds(db: Database, now: Date): Promise
   for (const program of programs) {
     await inExclusiveTransaction(db, LOCK, async (tx) => {
       const { commissionTiers, performanceThresholds, rules } = program.configuration;
-      const measuredTiers = [...new Set(performanceThresholds.map((threshold) => threshold.tier))];
-      const periods = [...new Set(performanceThresholds.map((threshold) => threshold.periodDays))];
-      const metrics = [...new Set(performanceThresholds.map((threshold) => threshold.metric))];
-      const scope = { programId: program.id, currency: program.currency, tiers: measuredTiers, periods, metrics };
-      const measured = measuredTiers.length === 0 ? new Map<string, MeasuredPartner>() : await measurePartners(tx, scope, now);
+      const scope = metricsScopeOf(program);
+      const measured =
+        scope.tiers.length === 0 ? { measured: 0, partners: new Map() } : await measureCandidates(tx, scope, performanceThresholds, now);
       const plan = planTierChanges({
         tiers: commissionTiers.map((tier) => tier.name),
         thresholds: performanceThresholds,
-        measured,
+        measured: measured.partners,
         pendingSince: await pendingDemotionsOf(tx, program.id),
         demotionGraceDays: rules.demotionGraceDays,
         now,
       });
-      counts.measured += measured.size;
+      counts.measured += measured.measured;
       counts.pendingCleared += await keepPendingDemotions(tx, program.id, plan.pending);
       const started = await startPendingDemotions(tx, program, plan.newPending, now);
       counts.demotionsPending += started.started;
