@@ -16,7 +16,7 @@ import { foldEventsIntoRollups } from '../server/domain/analytics/rollups.js';
 import { accrueCommissions } from '../server/domain/commissions/accrue.js';
 import { approveDueCommissions } from '../server/domain/commissions/approve.js';
 import { reverseForRefunds } from '../server/domain/commissions/reverse.js';
-import { programConfiguration } from '../server/domain/programs/configuration.js';
+import { programConfiguration, type ProgramConfiguration } from '../server/domain/programs/configuration.js';
 import { connectDatabase, type Database, type Executor } from './client.js';
 import { startEmbeddedPostgres } from './embedded.js';
 import { runMigrations } from './migrate.js';
@@ -39,6 +39,8 @@ export interface BenchSeedOptions {
 export interface BenchSeed {
   /** Names every row of this run: referral codes, emails, external ids. */
   tag: string;
+  /** The seed's present: the events end before it, and the programs' performance thresholds are set for it. */
+  now: Date;
   /** The year the referral events fall in: [from, to), `to` being the start of today (UTC). */
   range: { from: Date; to: Date };
   programIds: string[];
@@ -53,12 +55,16 @@ export interface BenchSeed {
 
 const DAY_MS = 86_400_000;
 const PROGRAM_CURRENCIES = ['USD', 'USD', 'USD', 'EUR'];
-const BATCH_ROWS = 200_000;
+const BATCH_ROWS = 500_000;
 const SEED_ACTOR: Actor = { userId: 'system:bench-seed', roles: [], requestId: null };
 /** Shares of the events: clicks ≫ leads > sales; refunds are drawn from the sales. */
 const LEAD_SHARE = 0.08;
 const SALE_SHARE = 0.05;
 const REFUND_SHARE_OF_SALES = 0.15;
+
+/** The tables insertPartnerRecords fills (program_updates has a dozen rows), in its PARTNER_RECORD_STEPS statements. */
+const PARTNER_RECORD_TABLES = ['partner_tree', 'enrollments', 'agreement_acceptances', 'compliance_documents', 'program_update_recipients', 'accounts', 'partner_accounts'];
+const PARTNER_RECORD_STEPS = 6;
 
 const instant = (at: Date) => sql`${at.toISOString()}::timestamptz`;
 
@@ -90,9 +96,10 @@ export async function seedBenchData(db: Database, options: BenchSeedOptions): Pr
 
   const setup = await db.transaction(async (tx) => createSetup(tx, context));
   const withSetup = { ...context, ...setup };
-  await loadDeferringIndexes(db, 'partners', () =>
-    inSlices(0, partnerCount - 1, 50_000, progress('partners', partnerCount), (first, last) =>
+  await loadDeferringIndexes(db, ['partners'], progress, () =>
+    inSlices(0, partnerCount - 1, 250_000, progress('partners', partnerCount), (first, last) =>
       db.transaction(async (tx) => {
+        await bulkWriting(tx);
         await seeded(tx, first);
         await insertPartners(tx, withSetup, first, last);
       }),
@@ -101,22 +108,29 @@ export async function seedBenchData(db: Database, options: BenchSeedOptions): Pr
   const earners = sql.raw(`bench_earners_${tag}`);
   try {
     const busiest = await db.transaction((tx) => createEarners(tx, withSetup, earners));
-    progress('partner records', 1)(0);
-    await db.transaction(async (tx) => {
-      await seeded(tx, -1);
-      await insertPartnerRecords(tx, withSetup, earners);
-    });
-    progress('partner records', 1)(1);
-    const ids = await loadDeferringIndexes(db, 'referral_events', () =>
+    await loadDeferringIndexes(db, PARTNER_RECORD_TABLES, progress, () =>
+      db.transaction(async (tx) => {
+        await bulkWriting(tx);
+        await seeded(tx, -1);
+        await insertPartnerRecords(tx, withSetup, earners, progress('partner records', PARTNER_RECORD_STEPS));
+      }),
+    );
+    const ids = await loadDeferringIndexes(db, ['referral_events'], progress, () =>
       insertEvents(db, withSetup, earners, eventCount, progress('events', eventCount)),
     );
     const commissions = await insertCommissions(db, withSetup, earners, ids, progress);
-    await foldRollups(db, withSetup, (slices) => progress('rollups', slices));
+    await loadDeferringIndexes(db, ['analytics_partner_days', 'analytics_partner_months'], progress, () =>
+      foldRollups(db, withSetup, (slices) => progress('rollups', slices)),
+    );
+    progress('thresholds', 1)(0);
+    await db.transaction((tx) => setPerformanceThresholds(tx, withSetup));
+    progress('thresholds', 1)(1);
     progress('analyze', 1)(0);
     await db.execute(sql`vacuum analyze`);
     progress('analyze', 1)(1);
     return {
       tag,
+      now,
       range: { from, to },
       programIds: setup.programIds,
       managerIds: setup.managerIds,
@@ -131,23 +145,53 @@ export async function seedBenchData(db: Database, options: BenchSeedOptions): Pr
 }
 
 /**
- * Loading into an empty table, builds its secondary indexes once afterwards instead of entry by entry (the bulk-load
- * way: several times faster); into a table with rows, just loads. Constraint indexes stay.
+ * The seed's own transactions write rows consistent by construction: no foreign-key checks, no row or statement
+ * triggers (whatever those would have written, the seed writes set-based itself), and memory for its big joins
+ * and sorts instead of spilling to disk.
  */
-async function loadDeferringIndexes<T>(db: Database, table: string, load: () => Promise<T>): Promise<T> {
-  const empty = await db.execute<{ empty: boolean }>(sql`select not exists (select 1 from ${sql.identifier(table)}) as empty`);
-  if (!empty.rows[0]!.empty) return load();
-  const indexes = await db.execute<{ name: string; definition: string }>(sql`
-    select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as definition from pg_index i
-    where i.indrelid = ${table}::regclass and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)`);
-  for (const index of indexes.rows) await db.execute(sql.raw(`drop index ${index.name}`));
+async function bulkWriting(tx: Executor): Promise<void> {
+  await tx.execute(sql`set local session_replication_role = replica`);
+  await tx.execute(sql`set local work_mem = '256MB'`);
+}
+
+/**
+ * Loading into empty tables, builds their secondary indexes once afterwards instead of entry by entry (the bulk-load
+ * way: several times faster); into a table with rows, just loads. Constraint indexes stay, and so do the `kept`
+ * ones (those the load itself reads, or an ON CONFLICT needs).
+ */
+async function loadDeferringIndexes<T>(
+  db: Database,
+  tables: string[],
+  progress: Progress,
+  load: () => Promise<T>,
+  kept: string[] = [],
+): Promise<T> {
+  const empty: string[] = [];
+  for (const table of tables) {
+    const result = await db.execute<{ empty: boolean }>(sql`select not exists (select 1 from ${sql.identifier(table)}) as empty`);
+    if (result.rows[0]!.empty) empty.push(table);
+  }
+  const deferred = (
+    await db.execute<{ name: string; definition: string }>(sql`
+      select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as definition from pg_index i
+      where i.indrelid::regclass::text = any(${sql.param(empty)}::text[])
+        and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)
+        and not (i.indexrelid::regclass::text = any(${sql.param(kept)}::text[]))
+      order by i.indrelid, i.indexrelid`)
+  ).rows;
+  for (const index of deferred) await db.execute(sql.raw(`drop index ${index.name}`));
   try {
     return await load();
   } finally {
-    await db.transaction(async (tx) => {
-      await tx.execute(sql`set local maintenance_work_mem = '256MB'`);
-      for (const index of indexes.rows) await tx.execute(sql.raw(index.definition));
-    });
+    const report = progress(`indexes of ${tables.join(', ')}`, deferred.length);
+    report(0);
+    for (const [done, index] of deferred.entries()) {
+      await db.transaction(async (tx) => {
+        await tx.execute(sql`set local maintenance_work_mem = '512MB'`);
+        await tx.execute(sql.raw(index.definition));
+      });
+      report(done + 1);
+    }
   }
 }
 
@@ -164,13 +208,80 @@ async function foldRollups(db: Database, seeding: Seeding, progress: (slices: nu
   const slices = months.map((start, index) => ({ start: index === 0 ? new Date(0) : start, end: months[index + 1] ?? seeding.now }));
   const report = progress(slices.length);
   for (const [index, slice] of slices.entries()) {
-    await db.transaction((tx) =>
-      foldEventsIntoRollups(
+    await db.transaction(async (tx) => {
+      await bulkWriting(tx);
+      await foldEventsIntoRollups(
         tx,
         sql`e.occurred_at >= ${instant(slice.start)} and e.occurred_at < ${instant(slice.end)} and e.external_id like ${`${seeding.tag}-%`}`,
-      ),
-    );
+      );
+    });
     report(index + 1);
+  }
+}
+
+/**
+ * Performance thresholds, set by each program's current version (effective today, after the year of events) where
+ * the seeded partners' own figures put them, so that at any scale a first run of the performance job at `now`
+ * promotes about PROMOTED_SHARE of the bronze and silver partners (revenue over the period at the tier's top
+ * quantile) and starts a pending demotion for about DEMOTED_SHARE of the silver and gold ones (active days over
+ * the period at or below the bound nearest that share; days are whole, so the share comes in steps). With tiers
+ * 60/30/10, that is about 3% and 7–8% of the active partners. Measured from the day rollups, as the job measures
+ * from the events (the period ends at `now`).
+ */
+const PROMOTED_SHARE = 0.033;
+const DEMOTED_SHARE = 0.19;
+const THRESHOLD_PERIOD_DAYS = 90;
+const DEMOTION_GRACE_DAYS = 30;
+
+async function setPerformanceThresholds(tx: Executor, seeding: Seeding): Promise<void> {
+  await tx.execute(sql`set local work_mem = '256MB'`);
+  await tx.execute(sql`
+    create temporary table bench_measured on commit drop as
+    select p.program_id, p.tier,
+      coalesce(sum(d.revenue) filter (where d.currency = pr.currency), 0)::bigint as revenue,
+      count(d.day) filter (where d.clicks + d.leads + d.sales > 0)::int as active_days
+    from partners p
+    join ${seedPartners(seeding)} s on s.id = p.id
+    join programs pr on pr.id = p.program_id
+    left join analytics_partner_days d on d.partner_id = p.id and d.program_id = p.program_id
+      and d.day > ((${instant(seeding.now)} - make_interval(days => ${THRESHOLD_PERIOD_DAYS})) at time zone 'UTC')::date
+    where p.status = 'active'
+    group by p.id, p.program_id, p.tier`);
+  const promotions = await tx.execute<{ program_id: string; tier: string; promote_at: number }>(sql`
+    select program_id, tier, percentile_disc(${1 - PROMOTED_SHARE}::float) within group (order by revenue)::bigint as promote_at
+    from bench_measured where tier in ('bronze', 'silver') group by program_id, tier`);
+  const days = await tx.execute<{ program_id: string; tier: string; active_days: number; share: number }>(sql`
+    select program_id, tier, active_days,
+      (sum(count(*)) over (partition by program_id, tier order by active_days) / sum(count(*)) over (partition by program_id, tier))::float
+        as share
+    from bench_measured where tier in ('silver', 'gold') group by program_id, tier, active_days`);
+  for (const programId of seeding.programIds) {
+    const quantile = (tier: string) => promotions.rows.find((row) => row.program_id === programId && row.tier === tier)?.promote_at ?? 0;
+    const nearest = (tier: string) =>
+      days.rows
+        .filter((row) => row.program_id === programId && row.tier === tier)
+        .reduce<{ active_days: number; share: number } | undefined>(
+          (best, row) => (best === undefined || Math.abs(row.share - DEMOTED_SHARE) < Math.abs(best.share - DEMOTED_SHARE) ? row : best),
+          undefined,
+        )?.active_days ?? 0;
+    // Bounds rise with the tier on each metric (the configuration's rule).
+    const promoteAt = { bronze: Math.max(1, quantile('bronze')), silver: 0 };
+    promoteAt.silver = Math.max(promoteAt.bronze + 1, quantile('silver'));
+    const demoteAt = { silver: nearest('silver'), gold: 0 };
+    demoteAt.gold = Math.max(demoteAt.silver + 1, nearest('gold'));
+    const revenue = (tier: 'bronze' | 'silver') => ({ tier, metric: 'revenue', periodDays: THRESHOLD_PERIOD_DAYS, promoteAt: promoteAt[tier] });
+    const activity = (tier: 'silver' | 'gold') => ({ tier, metric: 'active_days', periodDays: THRESHOLD_PERIOD_DAYS, demoteAt: demoteAt[tier] });
+    const current = await tx.execute<{ configuration: ProgramConfiguration }>(sql`
+      select configuration from program_versions where program_id = ${programId} order by version desc limit 1`);
+    const configuration = current.rows[0]!.configuration;
+    const next = programConfiguration.parse({
+      ...configuration,
+      performanceThresholds: [revenue('bronze'), revenue('silver'), activity('silver'), activity('gold')],
+      rules: { ...configuration.rules, demotionGraceDays: DEMOTION_GRACE_DAYS },
+    });
+    await tx.execute(sql`
+      insert into program_versions (program_id, version, configuration, reason, created_by, effective_from)
+      values (${programId}, 2, ${JSON.stringify(next)}::jsonb, 'bench seed: performance thresholds', 'bench-seed', ${instant(seeding.to)})`);
   }
 }
 
@@ -304,28 +415,34 @@ async function insertPartners(tx: Executor, seeding: Seeding, first: number, las
  * awaiting review), customer accounts each referred by a partner (10% of the links ended), three program updates
  * per program (70% acknowledged the latest).
  */
-async function insertPartnerRecords(tx: Executor, seeding: Seeding, earners: SQL): Promise<void> {
+async function insertPartnerRecords(tx: Executor, seeding: Seeding, earners: SQL, report: (done: number) => void): Promise<void> {
   const { tag } = seeding;
   const ours = seedPartners(seeding);
   const [previous, current] = seeding.agreementVersionIds;
+  // The hierarchy has four generations (insertPartners), so a partner has at most three ancestors: the closure is a
+  // chain of three joins up parent_id, no recursion. Rows go in primary-key order, each index page then filled once.
   await tx.execute(sql`
     insert into partner_tree (ancestor_id, descendant_id, depth)
-    with recursive closure(ancestor_id, descendant_id, depth) as (
-      select id, id, 0 from ${ours} s
-      union all
-      select p.parent_id, c.descendant_id, c.depth + 1 from closure c join partners p on p.id = c.ancestor_id
-      where p.parent_id is not null
-    )
-    select ancestor_id, descendant_id, depth from closure`);
+    select up.ancestor_id, p.id, up.depth
+    from partners p join ${ours} s on s.id = p.id
+    left join partners p1 on p1.id = p.parent_id
+    left join partners p2 on p2.id = p1.parent_id
+    cross join lateral (values (p.id, 0), (p.parent_id, 1), (p1.parent_id, 2), (p2.parent_id, 3)) up(ancestor_id, depth)
+    where up.ancestor_id is not null
+    order by 1, 3, 2`);
+  report(1);
   await tx.execute(sql`
     insert into enrollments (partner_id, program_id, tier, agreement_version_id, enrolled_by, created_at)
     select p.id, p.program_id, p.tier, ${previous}, 'bench-seed', p.enrolled_at
     from partners p join ${ours} s on s.id = p.id where p.program_id is not null`);
+  report(2);
   await tx.execute(sql`
     insert into agreement_acceptances (partner_id, agreement_version_id, accepted_at, recorded_by, created_at)
     select p.id, v.id, p.enrolled_at, 'bench-seed', p.enrolled_at
     from (select p.id, p.enrolled_at, random() as u from partners p join ${ours} s on s.id = p.id where p.enrolled_at is not null) p
-    cross join lateral (select ${previous}::uuid as id union all select ${current}::uuid where p.u < 0.85) v`);
+    cross join lateral (select ${previous}::uuid as id union all select ${current}::uuid where p.u < 0.85) v
+    order by p.id, v.id`);
+  report(3);
   await tx.execute(sql`
     insert into compliance_documents (partner_id, kind, reference, checksum, issued_on, expires_on, status, reviewed_by,
       reviewed_at, submitted_by, created_at)
@@ -341,6 +458,7 @@ async function insertPartnerRecords(tx: Executor, seeding: Seeding, earners: SQL
       where u < 0.92
     ) documents
     where expires > issued`);
+  report(4);
   await tx.execute(sql`
     with updates as (
       insert into program_updates (program_id, title, body, requires_acknowledgment, published_by, published_at)
@@ -354,12 +472,15 @@ async function insertPartnerRecords(tx: Executor, seeding: Seeding, earners: SQL
     from updates u
     cross join lateral (select max(published_at) as at from updates o where o.program_id = u.program_id) latest
     join partners p on p.program_id = u.program_id and p.status = 'active' and p.activated_at < u.published_at
-    join ${ours} s on s.id = p.id`);
+    join ${ours} s on s.id = p.id
+    order by u.id, p.id`);
+  report(5);
   await tx.execute(sql`
     with accounts as (
       insert into accounts (id, name, external_ref)
       select md5(${tag} || '-account-' || k)::uuid, 'Bench Account ' || k, 'bench-' || ${tag} || '-' || k
       from generate_series(1, ${Math.max(1, Math.floor(seeding.partnerCount / 2))}::int) k
+      order by 1
       returning id
     )
     insert into partner_accounts (partner_id, account_id, role, created_at, linked_by, ended_at, ended_by)
@@ -371,6 +492,7 @@ async function insertPartnerRecords(tx: Executor, seeding: Seeding, earners: SQL
       from (select id, random() as u_pick, random() as u_time, random() as u_end from accounts) a
       join ${earners} e on e.rank = 1 + least((select count(*) from ${earners}) - 1, floor((select count(*) from ${earners}) * a.u_pick * a.u_pick))::int
     ) links`);
+  report(6);
 }
 
 /**
@@ -431,7 +553,7 @@ async function insertEvents(db: Database, seeding: Seeding, earners: SQL, total:
     const base = done;
     await inSlices(1, count, BATCH_ROWS, (slice) => report(base + slice), (first, last) =>
       db.transaction(async (tx) => {
-        await tx.execute(sql`set local session_replication_role = replica`);
+        await bulkWriting(tx);
         await seeding.seeded(tx, first + base);
         await tx.execute(eventSlice(seeding, earners, earnerCount, kind, prefix, first, last));
       }),
@@ -440,7 +562,7 @@ async function insertEvents(db: Database, seeding: Seeding, earners: SQL, total:
   }
   const saleIds = await idRange('s');
   await db.transaction(async (tx) => {
-    await tx.execute(sql`set local session_replication_role = replica`);
+    await bulkWriting(tx);
     await seeding.seeded(tx, -2);
     await tx.execute(sql`
       insert into referral_events (external_id, kind, amount, currency, occurred_at, refund_of_external_id, refund_of_id,
@@ -498,13 +620,26 @@ function eventSlice(seeding: Seeding, earners: SQL, earnerCount: number, kind: '
 /**
  * The ledger, written by the commissions area's own functions (accrual at the version in force, overrides up the
  * tree, proportional reversals of refunds), so it is what ingestion would have written; then fraud flags on 1.5%
- * of the earning partners, the approval job at today, and payouts of what was approved 45 days ago and more.
- * The commission rollups follow through their triggers.
+ * of the earning partners, the approval job, and payouts of what was approved 45 days ago and more.
+ * Accruals and reversals are written without the commission rollup triggers (migrations 0015/0021), in large
+ * slices, and the rollup is then folded from them in one statement, exactly as the insert trigger folds each
+ * statement's rows; the approvals and payouts move it through the triggers as they would in service.
  */
 type Progress = (stage: string, total: number) => (done: number) => void;
 
+/** Sales (or refunds) per accrual (or reversal) call: large, so the per-statement work is paid a few times only. */
+const LEDGER_SLICE = 250_000;
+/**
+ * approveDueCommissions reports the first and last id it approved by spreading them as arguments, which overflows
+ * the stack past ~120k entries: the approval job therefore runs at as many times as it takes, each approving what
+ * came due by then, the last one at `now` (the outcome is that of one run at `now`: an open flag holds the same
+ * entries at every run).
+ */
+const APPROVALS_PER_RUN = 80_000;
+
 async function insertCommissions(db: Database, seeding: Seeding, earners: SQL, ids: EventIds, progress: Progress) {
   const { tag } = seeding;
+  const before = (await db.execute<{ last: number }>(sql`select coalesce(max(id), 0)::bigint as last from commissions`)).rows[0]!.last;
   /** Writes, slice by slice of ids, for the attributed events of `kind` in `range`. */
   const stepIds = async (
     range: { first: number | null; last: number | null },
@@ -513,47 +648,80 @@ async function insertCommissions(db: Database, seeding: Seeding, earners: SQL, i
     write: (tx: Executor, ids: number[]) => Promise<unknown>,
   ) => {
     if (range.first === null || range.last === null) return;
-    await inSlices(range.first, range.last, 50_000, progress(stage, range.last - range.first + 1), (first, last) =>
+    await inSlices(range.first, range.last, LEDGER_SLICE, progress(stage, range.last - range.first + 1), (first, last) =>
       db.transaction(async (tx) => {
+        await bulkWriting(tx);
         const rows = await tx.execute<{ id: number }>(sql`
           select id from referral_events where id between ${first} and ${last} and kind = ${kind} and attribution_status = 'attributed'`);
         await write(tx, rows.rows.map((row) => row.id));
       }),
     );
   };
-  await stepIds(ids.sales, 'sale', 'commissions', (tx, saleIds) => accrueCommissions(tx, SEED_ACTOR, saleIds));
-  await stepIds(ids.refunds, 'refund', 'reversals', (tx, refundIds) => reverseForRefunds(tx, SEED_ACTOR, refundIds));
-  progress('approvals and payouts', 1)(0);
-  await db.transaction(async (tx) => {
-    await seeding.seeded(tx, -3);
-    await tx.execute(sql`
-      insert into fraud_flags (partner_id, program_id, rule, status, dedupe_key, evidence, created_at, reviewed_by, reviewed_at, review_note)
-      select partner_id, program_id, (array['click_velocity','lead_ip_velocity','fast_conversion','refund_rate'])[1 + rank % 4],
-        status, 'bench:' || ${tag} || ':' || rank, '{"generated": true}'::jsonb, created,
-        case when status <> 'open' then 'bench-seed' end, case when status <> 'open' then created + interval '2 days' end,
-        case when status <> 'open' then 'generated' end
-      from (
-        select e.*, case when u < 0.15 then 'open' when u < 0.4 then 'confirmed' else 'dismissed' end as status,
-          ${instant(seeding.from)} + random() * (${instant(seeding.to)} - ${instant(seeding.from)} - interval '3 days') as created
-        from (select e.*, random() as u, random() as pick from ${earners} e) e
-        where pick < 0.015
-      ) flagged`);
-  });
-  await approveDueCommissions(db, seeding.now);
-  await db.execute(sql`
-    with paid as (
-      update commissions c set status = 'paid', status_changed_at = ${instant(seeding.now)},
-        payout_id = md5(${tag} || c.partner_id || c.currency)::uuid
-      where c.status = 'approved' and c.kind in ('earning', 'override') and c.hold_until < ${instant(seeding.now)} - interval '45 days'
-        and c.partner_id in (select id from ${seedPartners(seeding)} s)
-      returning c.partner_id, c.currency, c.payout_id, c.amount
-    )
-    insert into commissions (partner_id, kind, status, amount, currency, payout_id, reason, created_by)
-    select partner_id, 'payout', 'paid', -sum(amount), currency, payout_id, 'payout', 'bench-seed'
-    from paid group by partner_id, currency, payout_id having sum(amount) > 0`);
-  progress('approvals and payouts', 1)(1);
-  const count = await db.execute<{ count: number }>(sql`
-    select count(*)::int as count from commissions where partner_id in (select id from ${seedPartners(seeding)} s)`);
+  // Kept while loading: the ON CONFLICT targets of the accrual and the reversal, and the reversal's lookups.
+  const kept = ['commissions_one_credit_per_level', 'commissions_one_refund_reversal', 'commissions_event_idx', 'commissions_reverses_idx'];
+  await loadDeferringIndexes(
+    db,
+    ['commissions'],
+    progress,
+    async () => {
+      await stepIds(ids.sales, 'sale', 'commissions', (tx, saleIds) => accrueCommissions(tx, SEED_ACTOR, saleIds));
+      await stepIds(ids.refunds, 'refund', 'reversals', (tx, refundIds) => reverseForRefunds(tx, SEED_ACTOR, refundIds));
+      progress('commission rollups', 1)(0);
+      await db.transaction(async (tx) => {
+        await tx.execute(sql`set local work_mem = '256MB'`);
+        await tx.execute(sql`
+          insert into analytics_commission_days as t (partner_id, day, currency, kind, level, status, amount, entries)
+          select c.partner_id, (coalesce(e.occurred_at, c.created_at) at time zone 'UTC')::date, c.currency, c.kind, c.level,
+            c.status, sum(c.amount), count(*)
+          from commissions c
+          left join referral_events e on e.id = coalesce(c.refund_event_id, c.event_id)
+          where c.id > ${before} and c.kind in ('earning', 'override', 'reversal')
+          group by 1, 2, 3, 4, 5, 6
+          order by 1, 2, 3, 4, 5, 6
+          on conflict (partner_id, day, currency, kind, level, status)
+          do update set amount = t.amount + excluded.amount, entries = t.entries + excluded.entries`);
+      });
+      progress('commission rollups', 1)(1);
+      progress('approvals and payouts', 1)(0);
+      await db.transaction(async (tx) => {
+        await seeding.seeded(tx, -3);
+        await tx.execute(sql`
+          insert into fraud_flags (partner_id, program_id, rule, status, dedupe_key, evidence, created_at, reviewed_by, reviewed_at, review_note)
+          select partner_id, program_id, (array['click_velocity','lead_ip_velocity','fast_conversion','refund_rate'])[1 + rank % 4],
+            status, 'bench:' || ${tag} || ':' || rank, '{"generated": true}'::jsonb, created,
+            case when status <> 'open' then 'bench-seed' end, case when status <> 'open' then created + interval '2 days' end,
+            case when status <> 'open' then 'generated' end
+          from (
+            select e.*, case when u < 0.15 then 'open' when u < 0.4 then 'confirmed' else 'dismissed' end as status,
+              ${instant(seeding.from)} + random() * (${instant(seeding.to)} - ${instant(seeding.from)} - interval '3 days') as created
+            from (select e.*, random() as u, random() as pick from ${earners} e) e
+            where pick < 0.015
+          ) flagged`);
+      });
+      const runs = await db.execute<{ at: string }>(sql`
+        select hold_until as at from (
+          select hold_until, row_number() over (order by hold_until) as n from commissions
+          where status = 'pending' and hold_until <= ${instant(seeding.now)}
+        ) due
+        where n % ${APPROVALS_PER_RUN} = 0
+        order by n`);
+      for (const run of [...runs.rows.map((row) => new Date(row.at)), seeding.now]) await approveDueCommissions(db, run);
+      await db.execute(sql`
+        with paid as (
+          update commissions c set status = 'paid', status_changed_at = ${instant(seeding.now)},
+            payout_id = md5(${tag} || c.partner_id || c.currency)::uuid
+          where c.status = 'approved' and c.kind in ('earning', 'override') and c.hold_until < ${instant(seeding.now)} - interval '45 days'
+            and c.id > ${before}
+          returning c.partner_id, c.currency, c.payout_id, c.amount
+        )
+        insert into commissions (partner_id, kind, status, amount, currency, payout_id, reason, created_by)
+        select partner_id, 'payout', 'paid', -sum(amount), currency, payout_id, 'payout', 'bench-seed'
+        from paid group by partner_id, currency, payout_id having sum(amount) > 0`);
+      progress('approvals and payouts', 1)(1);
+    },
+    kept,
+  );
+  const count = await db.execute<{ count: number }>(sql`select count(*)::int as count from commissions where id > ${before}`);
   return count.rows[0]!.count;
 }
 
