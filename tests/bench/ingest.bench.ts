@@ -115,7 +115,7 @@ class CopyIn extends pg.Query {
   }
 }
 
-async function copyRows(source: ScratchDatabase, target: ScratchDatabase): Promise<number> {
+export async function copyRows(source: ScratchDatabase, target: ScratchDatabase): Promise<number> {
   const rows = await source.pool.query({
     text: `select ${COPIED.map((column) => `${column}::text`).join(', ')} from referral_events order by id`,
     rowMode: 'array',

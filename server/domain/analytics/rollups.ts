@@ -7,11 +7,7 @@ import type { Executor } from '../../../db/client.js';
  * unattributed events earn no partner anything and count for no partner here either. `e` is referral_events.
  */
 export function attributedEvents(which: SQL): SQL {
-  return sql`
-    select e.partner_id, e.program_id, e.kind, e.amount, e.occurred_at,
-      (e.occurred_at at time zone 'UTC')::date as day, coalesce(e.currency, pr.currency) as currency
-    from referral_events e join programs pr on pr.id = e.program_id
-    where e.attribution_status = 'attributed' and ${which}`;
+  return sql`${attributedRowsOf(sql`referral_events`)} where e.attribution_status = 'attributed' and ${which}`;
 }
 
 /** The measures of a group of `attributedEvents` rows, in the rollup tables' column order. */
@@ -29,14 +25,12 @@ const addMeasures = sql.raw(
 );
 
 /**
- * Folds the attributed events `which` selects into the day, month and activity rollups: one statement, grouped
- * per rollup row, rows taken in key order (so concurrent batches lock shared rows in the same order). The
- * upserts add to what is there, so it must see each event exactly once: ingestion calls it with the events its
- * transaction created, the bench seed with id ranges. Concurrent transactions that touch one row serialize on it.
+ * The rollup upserts as CTEs (`days`, `months`, `activity`) over a CTE named `folded` with the columns of
+ * `attributedEvents`: grouped per rollup row, rows taken in key order (so concurrent batches lock shared rows in
+ * the same order). The upserts add to what is there, so they must see each event exactly once. Concurrent
+ * transactions that touch one row serialize on it.
  */
-export async function foldEventsIntoRollups(tx: Executor, which: SQL): Promise<void> {
-  await tx.execute(sql`
-    with folded as (${attributedEvents(which)}),
+export const rollupUpserts = sql`
     days as (
       insert into analytics_partner_days as t (partner_id, day, program_id, currency, ${measureColumns})
       select partner_id, day, program_id, currency, ${eventMeasures}
@@ -57,12 +51,23 @@ export async function foldEventsIntoRollups(tx: Executor, which: SQL): Promise<v
         first_event_at = least(t.first_event_at, excluded.first_event_at),
         last_event_at = greatest(t.last_event_at, excluded.last_event_at),
         first_sale_at = least(t.first_sale_at, excluded.first_sale_at)
-    )
-    select 1`);
+    )`;
+
+/**
+ * `attributedEvents` of rows already read: `batch` names a CTE of attributed referral_events rows (ingestion's
+ * batch), so the fold needs no second read of the table.
+ */
+export function attributedRowsOf(batch: SQL): SQL {
+  return sql`
+    select e.partner_id, e.program_id, e.kind, e.amount, e.occurred_at,
+      (e.occurred_at at time zone 'UTC')::date as day, coalesce(e.currency, pr.currency) as currency
+    from ${batch} e join programs pr on pr.id = e.program_id`;
 }
 
-/** Ingestion's hook: folds the events its transaction just stored. */
-export async function applyEventsToRollups(tx: Executor, eventIds: number[]): Promise<void> {
-  if (eventIds.length === 0) return;
-  await foldEventsIntoRollups(tx, sql`e.id = any(${sql.param(eventIds)}::bigint[])`);
+/**
+ * Folds the attributed events `which` selects into the day, month and activity rollups in one statement. Ingestion
+ * folds its batch inside its own statement (see `rollupUpserts`); the bench seed calls this with id ranges.
+ */
+export async function foldEventsIntoRollups(tx: Executor, which: SQL): Promise<void> {
+  await tx.execute(sql`with folded as (${attributedEvents(which)}), ${rollupUpserts} select 1`);
 }

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../../db/client.js';
 import type { Actor } from '../../context.js';
 import { intRule } from '../referrals/program-rules-sql.js';
@@ -13,19 +13,14 @@ import { ledgerEntryReturning, type LedgerEntry } from './events.js';
  * Not earned, recorded as a zero-amount `forfeited` entry with the reason and the forgone amount: an override for
  * an upline that is not active, or that missed rules.uplineQualification (fewer than minOwnSales of its own
  * attributed sales in the periodDays before the sale); an earning whose tier the version does not define.
- * Entries start pending until rules.holdDays after the sale. Returns the entries written.
+ * Entries start pending until rules.holdDays after the sale.
+ *
+ * As CTEs for one statement: reads a CTE `sale` (attributed sales: id, partner_id, program_id, program_version,
+ * amount, currency, occurred_at, the configuration of that version as `cfg` and the seller's `partner_tier`) and
+ * ends in `ledger`, the insert returning the entries written.
  */
-export async function accrueCommissions(tx: Executor, actor: Actor, saleIds: number[]): Promise<LedgerEntry[]> {
-  if (saleIds.length === 0) return [];
-  const result = await tx.execute<LedgerEntry>(sql`
-    with sale as (
-      select e.id, e.partner_id, e.program_id, e.program_version, e.amount, e.currency, e.occurred_at,
-        v.configuration as cfg, p.tier as partner_tier
-      from referral_events e
-      join program_versions v on v.program_id = e.program_id and v.version = e.program_version
-      join partners p on p.id = e.partner_id
-      where e.id = any(${sql.param(saleIds)}::bigint[]) and e.kind = 'sale' and e.attribution_status = 'attributed'
-    ),
+export function accrualCtes(actor: Actor): SQL {
+  return sql`
     tiered as (
       select s.*, t.tier
       from sale s
@@ -70,18 +65,37 @@ export async function accrueCommissions(tx: Executor, actor: Actor, saleIds: num
           and o.occurred_at >= s.occurred_at - make_interval(days => (q.rule ->> 'periodDays')::int)
           and o.occurred_at < s.occurred_at
       ) own
-    )
-    insert into commissions (
-      partner_id, kind, status, level, amount, currency, event_id, program_id, program_version, tier, rate_type,
-      rate_value, forgone_amount, reason, hold_until, created_by)
-    select partner_id, kind, case when forfeit_reason is null then 'pending' else 'forfeited' end, level,
-      case when forfeit_reason is null then computed else 0 end, currency, event_id, program_id, program_version,
-      tier_name, rate_type, rate_value, case when forfeit_reason is not null then computed end, forfeit_reason,
-      case when forfeit_reason is null then hold_until end, ${actor.userId}
-    from priced
-    where computed is null or computed > 0
-    order by event_id, level
-    on conflict (event_id, level) where kind in ('earning', 'override') do nothing
-    ${ledgerEntryReturning}`);
+    ),
+    ledger as (
+      insert into commissions (
+        partner_id, kind, status, level, amount, currency, event_id, program_id, program_version, tier, rate_type,
+        rate_value, forgone_amount, reason, hold_until, created_by)
+      select partner_id, kind, case when forfeit_reason is null then 'pending' else 'forfeited' end, level,
+        case when forfeit_reason is null then computed else 0 end, currency, event_id, program_id, program_version,
+        tier_name, rate_type, rate_value, case when forfeit_reason is not null then computed end, forfeit_reason,
+        case when forfeit_reason is null then hold_until end, ${actor.userId}
+      from priced
+      where computed is null or computed > 0
+      order by event_id, level
+      on conflict (event_id, level) where kind in ('earning', 'override') do nothing
+      ${ledgerEntryReturning}
+    )`;
+}
+
+/** The `sale` CTE of `accrualCtes` for the given events: those that are attributed sales. */
+function salesById(saleIds: number[]): SQL {
+  return sql`
+    select e.id, e.partner_id, e.program_id, e.program_version, e.amount, e.currency, e.occurred_at,
+      v.configuration as cfg, p.tier as partner_tier
+    from referral_events e
+    join program_versions v on v.program_id = e.program_id and v.version = e.program_version
+    join partners p on p.id = e.partner_id
+    where e.id = any(${sql.param(saleIds)}::bigint[]) and e.kind = 'sale' and e.attribution_status = 'attributed'`;
+}
+
+/** Accrues the commissions of the given sales (see `accrualCtes`); returns the entries written. */
+export async function accrueCommissions(tx: Executor, actor: Actor, saleIds: number[]): Promise<LedgerEntry[]> {
+  if (saleIds.length === 0) return [];
+  const result = await tx.execute<LedgerEntry>(sql`with sale as (${salesById(saleIds)}), ${accrualCtes(actor)} select * from ledger`);
   return result.rows;
 }

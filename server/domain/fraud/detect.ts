@@ -4,7 +4,8 @@ import type { Actor } from '../../context.js';
 import type { WebhookEvent } from '../webhooks/events.js';
 import { RULE_QUERIES } from './rules.js';
 
-type Hit = {
+/** One rule's hit: the flag it opens or joins (one per dedupe key) and the batch's events that caused it. */
+export type FraudHit = {
   rule: string;
   partner_id: string;
   program_id: string | null;
@@ -18,27 +19,23 @@ export type OpenedFlag = { id: string; partner_id: string; rule: string };
 const hitColumns = sql`(rule text, partner_id uuid, program_id uuid, dedupe_key text, evidence jsonb, event_ids bigint[])`;
 
 /**
- * Runs every fraud rule over the batch's newly stored, attributed events in one query, then in three statements:
- * opens a flag per new hit (one open flag per dedupe key: a hit whose key already has an open flag joins it),
- * links the hit's events to the flag, and puts each newly flagged partner on a fraud hold (partner_holds, source
- * `fraud_flag:<id>`). Returns the flags opened.
+ * Every fraud rule at once, as one SELECT of hits over a CTE `batch`: the batch's newly stored, attributed events
+ * (referral_events columns plus the configuration of their version, `cfg`). Ingestion runs it in the statement that
+ * also folds the rollups and accrues the commissions (referrals/batch-effects.ts).
  */
-export async function detectFraud(tx: Executor, actor: Actor, eventIds: number[]): Promise<OpenedFlag[]> {
-  if (eventIds.length === 0) return [];
-  const rules = sql.join(
-    Object.values(RULE_QUERIES).map((query) => sql`(${query})`),
-    sql` union all `,
-  );
-  const hits = await tx.execute<Hit>(sql`
-    with batch as (
-      select e.*, v.configuration as cfg
-      from referral_events e
-      join program_versions v on v.program_id = e.program_id and v.version = e.program_version
-      where e.id = any(${sql.param(eventIds)}::bigint[]) and e.attribution_status = 'attributed'
-    )
-    ${rules}`);
-  if (hits.rows.length === 0) return [];
-  const input = sql`jsonb_to_recordset(${JSON.stringify(hits.rows)}::jsonb) as h${hitColumns}`;
+export const fraudRuleHits = sql.join(
+  Object.values(RULE_QUERIES).map((query) => sql`(${query})`),
+  sql` union all `,
+);
+
+/**
+ * Acts on the hits in three statements: opens a flag per new hit (one open flag per dedupe key: a hit whose key
+ * already has an open flag joins it), links the hit's events to the flag, and puts each newly flagged partner on a
+ * fraud hold (partner_holds, source `fraud_flag:<id>`). Returns the flags opened.
+ */
+export async function openFraudFlags(tx: Executor, actor: Actor, hits: FraudHit[]): Promise<OpenedFlag[]> {
+  if (hits.length === 0) return [];
+  const input = sql`jsonb_to_recordset(${JSON.stringify(hits)}::jsonb) as h${hitColumns}`;
 
   const opened = await tx.execute<OpenedFlag>(sql`
     insert into fraud_flags (partner_id, program_id, rule, dedupe_key, evidence)

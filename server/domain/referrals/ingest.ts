@@ -1,13 +1,12 @@
 import type { Database } from '../../../db/client.js';
 import type { Actor } from '../../context.js';
 import { pgErrorCode } from '../../errors.js';
-import { applyEventsToRollups } from '../analytics/rollups.js';
 import { recordActivity } from '../audit/record.js';
-import { accrueCommissions } from '../commissions/accrue.js';
 import { commissionWebhookEvents } from '../commissions/events.js';
 import { reverseForRefunds } from '../commissions/reverse.js';
-import { detectFraud, fraudWebhookEvents } from '../fraud/detect.js';
+import { fraudWebhookEvents, openFraudFlags } from '../fraud/detect.js';
 import { emitEvents } from '../webhooks/events.js';
+import { applyBatchEffects } from './batch-effects.js';
 import { toEventRows } from './event-rows.js';
 import { insertClicks, insertConversions, insertRefunds, type InsertedEvent } from './insert-events.js';
 import type { IngestInput } from './schemas.js';
@@ -54,11 +53,10 @@ async function ingestOnce(db: Database, caller: IngestCaller, input: IngestInput
       ...(await insertConversions(tx, rows.filter((row) => row.kind === 'lead' || row.kind === 'sale'), caller.apiKeyId)),
       ...(await insertRefunds(tx, rows.filter((row) => row.kind === 'refund'), caller.apiKeyId)),
     ];
-    await applyEventsToRollups(tx, created.map((event) => event.id));
-    const idsOf = (kind: InsertedEvent['kind']) => created.filter((event) => event.kind === kind).map((event) => event.id);
-    const earnings = await accrueCommissions(tx, caller.actor, idsOf('sale'));
-    const reversals = await reverseForRefunds(tx, caller.actor, idsOf('refund'));
-    const flags = await detectFraud(tx, caller.actor, created.map((event) => event.id));
+    const attributed = created.filter((event) => event.attributionStatus === 'attributed');
+    const { earnings, hits } = await applyBatchEffects(tx, caller.actor, attributed.map((event) => event.id));
+    const reversals = await reverseForRefunds(tx, caller.actor, attributed.filter((event) => event.kind === 'refund').map((event) => event.id));
+    const flags = await openFraudFlags(tx, caller.actor, hits);
     await emitEvents(tx, [...commissionWebhookEvents([...earnings, ...reversals]), ...fraudWebhookEvents(flags)]);
 
     const position = new Map(input.events.map((event, index) => [event.externalId, index]));
