@@ -4,7 +4,6 @@ import { pathToFileURL } from 'node:url';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type { Database } from '../../db/client.js';
 import * as schema from '../../db/schema/index.js';
-import { seedBenchData, type BenchProgress } from '../../db/seed.js';
 import { defineAbilityFor, type Principal } from '../../server/auth/abilities.js';
 import { partnerPerformance } from '../../server/domain/analytics/partner-performance.js';
 import { programHealth } from '../../server/domain/analytics/program-health.js';
@@ -12,7 +11,8 @@ import { rawSources } from '../../server/domain/analytics/sources.js';
 import { listPartners } from '../../server/domain/partners/list.js';
 import { listPartnersInput } from '../../server/domain/partners/schemas.js';
 import { median } from './lib/load.js';
-import { createScratchDatabase, type ScratchDatabase } from './lib/scratch-database.js';
+import { benchDataset, dropDatasets } from './lib/datasets.js';
+import type { ScratchDatabase } from './lib/scratch-database.js';
 
 /**
  * Analytics at scale, on a scratch database seeded by `seedBenchData` (db/seed.ts):
@@ -22,9 +22,6 @@ import { createScratchDatabase, type ScratchDatabase } from './lib/scratch-datab
  * Each pair is checked to give equal answers, warmed up, then timed alternately; ratio = baseline median ÷ ours.
  */
 
-const PARTNERS = 100_000;
-const EVENTS = 2_000_000;
-const SCALE = `${PARTNERS / 1000}k partners, ${EVENTS / 1_000_000}M events over a year`;
 
 interface Row {
   scenario: string;
@@ -94,97 +91,90 @@ function log(message: string) {
   console.error(`[analytics bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
-function progressLogger(): (progress: BenchProgress) => void {
-  let last = '';
-  return ({ stage, done, total }) => {
-    if (done === total && stage !== last) {
-      last = stage;
-      log(`seeded ${stage}`);
-    }
-  };
-}
-
 export async function run(): Promise<Row[]> {
-  const scratch = await createScratchDatabase({ poolSize: 4 });
-  try {
-    const started = performance.now();
-    const seed = await seedBenchData(scratch.db, { partners: PARTNERS, events: EVENTS, seed: 42, onProgress: progressLogger() });
-    const seedSeconds = ((performance.now() - started) / 1000).toFixed(0);
-    const seeded = `${SCALE}, seeded in ${seedSeconds} s`;
-    const admin = callerFor({ userId: 'bench-admin', roles: ['affiliate_admin'] });
-    const year = { from: seed.range.from, to: seed.range.to };
-    const rows: Row[] = [];
+  const { scratch, seed, description: seeded } = await benchDataset('large');
+  const admin = callerFor({ userId: 'bench-admin', roles: ['affiliate_admin'] });
+  const year = { from: seed.range.from, to: seed.range.to };
+  const rows: Row[] = [];
+  const sizes = await scratch.pool.query<{ events: number; partners: number }>(
+    `select (select count(*)::int from referral_events where partner_id = $1) as events,
+       (select count(*)::int from partners where program_id = $2) as partners`,
+    [seed.busiestPartnerId, seed.busiestProgramId],
+  );
+  const { events: busiestEvents, partners: programPartners } = sizes.rows[0]!;
+  const thousands = (n: number) => `${Math.round(n / 1000)}k`;
 
-    log('partnerPerformance');
-    const performanceInput = { partnerId: seed.busiestPartnerId, dateRange: year, granularity: 'day' as const };
-    const performanceTiming = await compare(
-      () => partnerPerformance(scratch.db, admin, performanceInput),
-      () => partnerPerformance(scratch.db, admin, performanceInput, rawSources),
-      { warmup: 2, rounds: 7, extra: 24 },
+  log('partnerPerformance');
+  const performanceInput = { partnerId: seed.busiestPartnerId, dateRange: year, granularity: 'day' as const };
+  const performanceTiming = await compare(
+    () => partnerPerformance(scratch.db, admin, performanceInput),
+    () => partnerPerformance(scratch.db, admin, performanceInput, rawSources),
+    { warmup: 2, rounds: 7, extra: 24 },
+  );
+  rows.push(
+    row(
+      `analytics.partnerPerformance, the busiest partner (${thousands(busiestEvents)} events), a year by day, with its program percentile: rollups vs aggregating the raw events`,
+      performanceTiming,
+      100,
+      `${seeded}; same queries over rollups or over aggregates of referral_events/commissions; answers checked equal`,
+    ),
+  );
+
+  log('programHealth');
+  const healthInput = { programId: seed.busiestProgramId, dateRange: year };
+  const healthTiming = await compare(
+    () => programHealth(scratch.db, admin, healthInput),
+    () => programHealth(scratch.db, admin, healthInput, rawSources),
+    { warmup: 1, rounds: 5, extra: 10 },
+  );
+  rows.push(
+    row(
+      `analytics.programHealth, the busiest program (${thousands(programPartners)} partners), a year: rollups vs aggregating the raw events`,
+      healthTiming,
+      20,
+      `${seeded}; partner-table metrics (growth, compliance) cost the same on both sides; answers checked equal`,
+    ),
+  );
+
+  log('partners.list');
+  const listInput = listPartnersInput.parse({
+    status: ['active', 'suspended'],
+    programId: seed.busiestProgramId,
+    tier: ['silver', 'gold'],
+    sort: { field: 'createdAt', direction: 'desc' },
+    limit: 50,
+  });
+  const callers: [string, Principal][] = [
+    ['affiliate admin', { userId: 'bench-admin', roles: ['affiliate_admin'] }],
+    ['partner manager, PII per row', { userId: seed.managerIds[0]!, roles: ['partner_manager'] }],
+  ];
+  for (const [label, principal] of callers) {
+    const statements = await partnersListStatements(scratch, listInput, principal);
+    const ability = defineAbilityFor(principal);
+    const listTiming = await compare(
+      () => listPartners(scratch.db, ability, listInput).then(() => true),
+      () => Promise.all(statements.map((statement) => scratch.pool.query(statement.sql, statement.params))).then(() => true),
+      { warmup: 20, rounds: 100 },
     );
     rows.push(
       row(
-        'analytics.partnerPerformance, the busiest partner (~45k events), a year by day, with its program percentile: rollups vs aggregating the raw events',
-        performanceTiming,
-        100,
-        `${seeded}; same queries over rollups or over aggregates of referral_events/commissions; answers checked equal`,
+        `partners.list, status + program + tier filters, page of 50 with total (${label}): the domain function vs the same SQL through pg`,
+        listTiming,
+        0.6,
+        `${seeded}; ${statements.length} statements, run concurrently on both sides as the domain function does`,
+        { ours: 'domain', baseline: 'pg' },
       ),
     );
-
-    log('programHealth');
-    const healthInput = { programId: seed.busiestProgramId, dateRange: year };
-    const healthTiming = await compare(
-      () => programHealth(scratch.db, admin, healthInput),
-      () => programHealth(scratch.db, admin, healthInput, rawSources),
-      { warmup: 1, rounds: 5, extra: 10 },
-    );
-    rows.push(
-      row(
-        'analytics.programHealth, the busiest program (a quarter of the partners), a year: rollups vs aggregating the raw events',
-        healthTiming,
-        20,
-        `${seeded}; partner-table metrics (growth, compliance) cost the same on both sides; answers checked equal`,
-      ),
-    );
-
-    log('partners.list');
-    const listInput = listPartnersInput.parse({
-      status: ['active', 'suspended'],
-      programId: seed.busiestProgramId,
-      tier: ['silver', 'gold'],
-      sort: { field: 'createdAt', direction: 'desc' },
-      limit: 50,
-    });
-    const callers: [string, Principal][] = [
-      ['affiliate admin', { userId: 'bench-admin', roles: ['affiliate_admin'] }],
-      ['partner manager, PII per row', { userId: seed.managerIds[0]!, roles: ['partner_manager'] }],
-    ];
-    for (const [label, principal] of callers) {
-      const statements = await partnersListStatements(scratch, listInput, principal);
-      const ability = defineAbilityFor(principal);
-      const listTiming = await compare(
-        () => listPartners(scratch.db, ability, listInput).then(() => true),
-        () => Promise.all(statements.map((statement) => scratch.pool.query(statement.sql, statement.params))).then(() => true),
-        { warmup: 20, rounds: 100 },
-      );
-      rows.push(
-        row(
-          `partners.list, status + program + tier filters, page of 50 with total (${label}): the domain function vs the same SQL through pg`,
-          listTiming,
-          0.6,
-          `${seeded}; ${statements.length} statements, run concurrently on both sides as the domain function does`,
-          { ours: 'domain', baseline: 'pg' },
-        ),
-      );
-    }
-    return rows;
-  } finally {
-    await scratch.drop();
   }
+  return rows;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  for (const result of await run()) {
-    console.log(`${result.scenario}: ${result.ratio.toFixed(2)}× (goal ${result.goal}) — ${result.sideA} vs ${result.sideB}; ${result.note}`);
+  try {
+    for (const result of await run()) {
+      console.log(`${result.scenario}: ${result.ratio.toFixed(2)}× (goal ${result.goal}) — ${result.sideA} vs ${result.sideB}; ${result.note}`);
+    }
+  } finally {
+    await dropDatasets();
   }
 }

@@ -11,6 +11,7 @@ import { signToken } from '../../server/auth/tokens.js';
 import type { Config } from '../../server/config.js';
 import { appRouter } from '../../server/routers/index.js';
 import { startBenchServer, type BenchServerOptions } from './lib/bench-server.js';
+import { dropDatasets } from './lib/datasets.js';
 import { compareThroughput, type Comparison, type LoadTarget, type Measurement } from './lib/load.js';
 import { benchRow, writeResults, type BenchRow } from './lib/results.js';
 import { createScratchDatabase, type ScratchDatabase } from './lib/scratch-database.js';
@@ -46,7 +47,11 @@ async function main() {
   } finally {
     await scratch.drop();
   }
-  rows.push(...(await benchFiles()));
+  try {
+    rows.push(...(await benchFiles()));
+  } finally {
+    await dropDatasets();
+  }
   const report = await writeResults(fileURLToPath(RESULTS_FILE), rows, METHOD);
   console.log(`\n${report}`);
 }
