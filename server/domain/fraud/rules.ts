@@ -3,8 +3,9 @@ import type { FraudRule } from '../../../db/schema/fraud.js';
 import { fraudThreshold, selfReferralAllowed } from '../referrals/program-rules-sql.js';
 
 /**
- * The fraud rules, each one SELECT over the batch's attributed events (`batch`: referral_events columns plus the
- * configuration of the version in force, `cfg`) yielding hits: (rule, partner_id, program_id, dedupe_key,
+ * The fraud rules, each one SELECT over the batch's attributed events (`batch`: the referral_events columns id,
+ * kind, partner_id, program_id, program_version, account_id, amount, currency, occurred_at, ip, attributed_click_id,
+ * refund_of_id, plus the configuration of the event's version, `cfg`) yielding hits: (rule, partner_id, program_id, dedupe_key,
  * evidence, event_ids). Thresholds come from rules.fraud of that configuration; a hit needs strictly more than
  * the limit (or, for speed, strictly less time), so a value exactly at the bound passes.
  */

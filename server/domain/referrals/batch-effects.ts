@@ -15,21 +15,22 @@ export type BatchEffects = {
 
 /**
  * What a stored batch sets off, in one statement over its attributed events, read once by primary key: folds them
- * into the analytics rollups, accrues the commissions of its sales, and runs the fraud rules. `eventIds` are the
- * events this transaction stored (the upserts add, so each must come exactly once); refunds must be stored before,
- * so that the refund-rate rule sees them, and reversed after, once their sales' commissions exist.
+ * into the analytics rollups, accrues the commissions of its sales, and runs the fraud rules. `attributedIds` are
+ * the attributed events this transaction stored (the upserts add, so each must come exactly once); refunds must be
+ * stored before, so that the refund-rate rule sees them, and reversed after, once their sales' commissions exist.
  */
-export async function applyBatchEffects(tx: Executor, actor: Actor, eventIds: number[]): Promise<BatchEffects> {
-  if (eventIds.length === 0) return { earnings: [], hits: [] };
+export async function applyBatchEffects(tx: Executor, actor: Actor, attributedIds: number[]): Promise<BatchEffects> {
+  if (attributedIds.length === 0) return { earnings: [], hits: [] };
   const result = await tx.execute<BatchEffects>(sql`
-    with stored as materialized (
-      select e.*, v.configuration as cfg
+    with batch as materialized (
+      select e.id, e.kind, e.partner_id, e.program_id, e.program_version, e.account_id, e.amount, e.currency,
+        e.occurred_at, e.ip, e.attributed_click_id, e.refund_of_id, v.configuration as cfg
       from referral_events e
       join program_versions v on v.program_id = e.program_id and v.version = e.program_version
       -- The range keeps the plan on the primary key whatever the table's statistics say.
-      where e.id between ${Math.min(...eventIds)} and ${Math.max(...eventIds)} and e.id = any(${sql.param(eventIds)}::bigint[])
+      where e.id between ${Math.min(...attributedIds)} and ${Math.max(...attributedIds)}
+        and e.id = any(${sql.param(attributedIds)}::bigint[])
     ),
-    batch as (select * from stored where attribution_status = 'attributed'),
     folded as (${attributedRowsOf(sql`batch`)}),
     ${rollupUpserts},
     sale as (

@@ -6,25 +6,18 @@ import { attributionColumns, ineligibilityReason } from './attribution-sql.js';
 import type { EventRow } from './event-rows.js';
 import { intRule, versionInForce } from './program-rules-sql.js';
 
-export interface InsertedEvent {
+export type InsertedEvent = {
   id: number;
   externalId: string;
   kind: ReferralKind;
   partnerId: string | null;
   attributionStatus: AttributionStatus;
   attributionReason: string | null;
-}
-
-type InsertedRow = {
-  id: number;
-  external_id: string;
-  kind: ReferralKind;
-  partner_id: string | null;
-  attribution_status: AttributionStatus;
-  attribution_reason: string | null;
 };
 
-const returning = sql`returning id, external_id, kind, partner_id, attribution_status, attribution_reason`;
+// Aliased to the fields of InsertedEvent, so rows need no mapping.
+const returning = sql`returning id, external_id as "externalId", kind, partner_id as "partnerId",
+  attribution_status as "attributionStatus", attribution_reason as "attributionReason"`;
 
 /** The input columns and their SQL types: the batch travels as one array per column, unnested in SQL. */
 const INPUT_TYPES = {
@@ -52,15 +45,7 @@ function inputOf(rows: EventRow[], columns: InputColumn[]): SQL {
 }
 
 async function run(tx: Executor, statement: SQL): Promise<InsertedEvent[]> {
-  const result = await tx.execute<InsertedRow>(statement);
-  return result.rows.map((row) => ({
-    id: row.id,
-    externalId: row.external_id,
-    kind: row.kind,
-    partnerId: row.partner_id,
-    attributionStatus: row.attribution_status,
-    attributionReason: row.attribution_reason,
-  }));
+  return (await tx.execute<InsertedEvent>(statement)).rows;
 }
 
 const CLICK_COLUMNS: InputColumn[] = [
