@@ -293,6 +293,53 @@ describe('tier decisions', () => {
     expect(plan.changes.map((change) => change.partnerId)).toEqual(['refunds little']);
   });
 
+  it('promotes as far as the metrics carry the partner in one run, so a second run in the period has nothing to do', () => {
+    const thresholds = [
+      threshold({ tier: 'bronze', metric: 'conversions', promoteAt: 3 }),
+      threshold({ tier: 'silver', metric: 'conversions', promoteAt: 6 }),
+      threshold({ tier: 'gold', metric: 'refund_rate', demoteAt: 5000 }),
+    ];
+    const plan = (tier: string, metrics: Partial<MetricValues>) =>
+      planTierChanges({
+        tiers: ['bronze', 'silver', 'gold'],
+        thresholds,
+        measured: new Map([['p', { tier, byPeriod: values(metrics) }]]),
+        pendingSince: new Map(),
+        demotionGraceDays: 7,
+        now: new Date('2025-06-10T00:00:00Z'),
+      });
+    expect(plan('bronze', { conversions: 7, refund_rate: 100 }).changes).toEqual([
+      {
+        partnerId: 'p',
+        fromTier: 'bronze',
+        toTier: 'gold',
+        note: 'Promoted by performance: conversions 7 over 30 days (promote at 3); conversions 7 over 30 days (promote at 6)',
+      },
+    ]);
+    expect(plan('gold', { conversions: 7, refund_rate: 100 })).toEqual({ changes: [], newPending: [], pending: [] });
+    // Gold would demote them for refunds: they stop at silver, where nothing moves them further.
+    expect(plan('bronze', { conversions: 7, refund_rate: 6000 }).changes.map((change) => change.toTier)).toEqual(['silver']);
+    expect(plan('silver', { conversions: 7, refund_rate: 6000 })).toEqual({ changes: [], newPending: [], pending: [] });
+  });
+
+  it('after a demotion judges the lower tier at once: its pending demotion starts, or without grace the demotion goes on', () => {
+    const input = {
+      tiers: ['bronze', 'silver', 'gold'],
+      thresholds: [
+        threshold({ tier: 'gold', metric: 'conversions', demoteAt: 4 }),
+        threshold({ tier: 'silver', metric: 'conversions', demoteAt: 1 }),
+      ],
+      measured: new Map([['p', { tier: 'gold', byPeriod: values({ conversions: 0 }) }]]),
+      now: new Date('2025-06-10T00:00:00Z'),
+    };
+    const graceOver = planTierChanges({ ...input, pendingSince: new Map([['p', new Date('2025-06-01T00:00:00Z')]]), demotionGraceDays: 7 });
+    expect(graceOver.changes.map(({ fromTier, toTier }) => [fromTier, toTier])).toEqual([['gold', 'silver']]);
+    expect(graceOver.newPending).toEqual([{ partnerId: 'p', tier: 'silver', reason: { metric: 'conversions', value: 0, bound: 1, periodDays: 30 } }]);
+    expect(graceOver.pending).toEqual([]);
+    const noGrace = planTierChanges({ ...input, pendingSince: new Map(), demotionGraceDays: 0 });
+    expect(noGrace).toMatchObject({ changes: [{ fromTier: 'gold', toTier: 'bronze' }], newPending: [], pending: [] });
+  });
+
   it('demotes at once when the program gives no grace, and keeps a pending demotion until its grace is over', () => {
     const input = {
       tiers: ['bronze', 'silver'],
