@@ -12,10 +12,12 @@ import { pathToFileURL } from 'node:url';
 import { sql, type SQL } from 'drizzle-orm';
 import { loadConfig } from '../server/config.js';
 import type { Actor } from '../server/context.js';
-import { foldEventsIntoRollups } from '../server/domain/analytics/rollups.js';
+import { attributedEvents, eventMeasures } from '../server/domain/analytics/rollups.js';
 import { accrueCommissions } from '../server/domain/commissions/accrue.js';
-import { approveDueCommissions } from '../server/domain/commissions/approve.js';
+import { recordActivity } from '../server/domain/audit/record.js';
+import { COMMISSIONS_SYSTEM_ACTOR } from '../server/domain/commissions/approve.js';
 import { reverseForRefunds } from '../server/domain/commissions/reverse.js';
+import { heldByOpenFlag } from '../server/domain/fraud/held.js';
 import { programConfiguration, type ProgramConfiguration } from '../server/domain/programs/configuration.js';
 import { connectDatabase, type Database, type Executor } from './client.js';
 import { startEmbeddedPostgres } from './embedded.js';
@@ -68,6 +70,18 @@ const PARTNER_RECORD_STEPS = 6;
 
 const instant = (at: Date) => sql`${at.toISOString()}::timestamptz`;
 
+/**
+ * PostgreSQL's setseed value in [-1, 1) for the slice at `offset` of a seeded run: a 32-bit mix of both, so slices
+ * draw different numbers (offsets are multiples of the slice size, so anything modular in them would repeat).
+ */
+function seedFor(seed: number, offset: number): number {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(offset | 0, 0xc2b2ae35) ^ Math.imul(Math.floor(offset / 2 ** 32), 0x27d4eb2f);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 2 ** 31 - 1;
+}
+
 /** Runs `[first, last]` in slices of `size`, reporting each. */
 async function inSlices(first: number, last: number, size: number, report: (done: number) => void, run: (from: number, to: number) => Promise<void>) {
   for (let from = first; from <= last; from += size) {
@@ -91,7 +105,7 @@ export async function seedBenchData(db: Database, options: BenchSeedOptions): Pr
   const from = new Date(to.getTime() - 365 * DAY_MS);
   const progress = (stage: string, total: number) => (done: number) => options.onProgress?.({ stage, done, total });
   const seeded = (tx: Executor, offset: number) =>
-    options.seed === undefined ? Promise.resolve() : tx.execute(sql`select setseed(${((((options.seed * 7919 + offset) % 2000) + 2000) % 2000) / 1000 - 1})`);
+    options.seed === undefined ? Promise.resolve() : tx.execute(sql`select setseed(${seedFor(options.seed, offset)}::float8)`);
   const context: SeedContext = { tag, from, to, now, partnerCount, seeded };
 
   const setup = await db.transaction(async (tx) => createSetup(tx, context));
@@ -119,8 +133,9 @@ export async function seedBenchData(db: Database, options: BenchSeedOptions): Pr
       insertEvents(db, withSetup, earners, eventCount, progress('events', eventCount)),
     );
     const commissions = await insertCommissions(db, withSetup, earners, ids, progress);
+    progress('rollups', 1)(0);
     await loadDeferringIndexes(db, ['analytics_partner_days', 'analytics_partner_months'], progress, () =>
-      foldRollups(db, withSetup, (slices) => progress('rollups', slices)),
+      foldRollups(db, withSetup, ids).then(() => progress('rollups', 1)(1)),
     );
     progress('thresholds', 1)(0);
     await db.transaction((tx) => setPerformanceThresholds(tx, withSetup));
@@ -196,27 +211,39 @@ async function loadDeferringIndexes<T>(
 }
 
 /**
- * The rollups, folded from the seed's events by the function ingestion uses, a month of event time at a time: a
- * day or month row is then written once, not once per batch that touches it.
+ * The day, month and activity rollups of the seed's events, in one statement over them all, each rollup row
+ * written once: the seed's partners are new, so they have no rollup rows to add to (the backfill of migration
+ * 0015, with the definitions ingestion folds by: attributedEvents, eventMeasures). The months and the activity
+ * are summed from the per-day groups.
  */
-async function foldRollups(db: Database, seeding: Seeding, progress: (slices: number) => (done: number) => void): Promise<void> {
-  const months: Date[] = [];
-  for (let month = new Date(Date.UTC(seeding.from.getUTCFullYear(), seeding.from.getUTCMonth(), 1)); month < seeding.to; ) {
-    months.push(month);
-    month = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1));
-  }
-  const slices = months.map((start, index) => ({ start: index === 0 ? new Date(0) : start, end: months[index + 1] ?? seeding.now }));
-  const report = progress(slices.length);
-  for (const [index, slice] of slices.entries()) {
-    await db.transaction(async (tx) => {
-      await bulkWriting(tx);
-      await foldEventsIntoRollups(
-        tx,
-        sql`e.occurred_at >= ${instant(slice.start)} and e.occurred_at < ${instant(slice.end)} and e.external_id like ${`${seeding.tag}-%`}`,
-      );
-    });
-    report(index + 1);
-  }
+async function foldRollups(db: Database, seeding: Seeding, ids: EventIds): Promise<void> {
+  const ours = sql`e.id between ${ids.first} and ${ids.last} and e.external_id like ${`${seeding.tag}-%`}`;
+  const sums = sql.raw('sum(clicks)::int, sum(leads)::int, sum(sales)::int, sum(refunds)::int, sum(revenue)::bigint, sum(refunded)::bigint');
+  await db.transaction(async (tx) => {
+    await bulkWriting(tx);
+    await tx.execute(sql`set local work_mem = '512MB'`);
+    await tx.execute(sql`
+      with days as materialized (
+        select partner_id, day, program_id, currency, ${eventMeasures},
+          min(occurred_at) filter (where kind <> 'refund') as first_event_at, max(occurred_at) filter (where kind <> 'refund') as last_event_at,
+          min(occurred_at) filter (where kind = 'sale') as first_sale_at
+        from (${attributedEvents(ours)}) folded
+        group by 1, 2, 3, 4
+      ),
+      day_rows as (
+        insert into analytics_partner_days (partner_id, day, program_id, currency, clicks, leads, sales, refunds, revenue, refunded)
+        select partner_id, day, program_id, currency, clicks, leads, sales, refunds, revenue, refunded
+        from days order by 1, 2, 3, 4
+      ),
+      month_rows as (
+        insert into analytics_partner_months (partner_id, month, program_id, currency, clicks, leads, sales, refunds, revenue, refunded)
+        select partner_id, date_trunc('month', day::timestamp)::date, program_id, currency, ${sums}
+        from days group by 1, 2, 3, 4 order by 1, 2, 3, 4
+      )
+      insert into analytics_partner_activity (partner_id, first_event_at, last_event_at, first_sale_at)
+      select partner_id, min(first_event_at), max(last_event_at), min(first_sale_at)
+      from days group by partner_id having count(first_event_at) > 0 order by partner_id`);
+  });
 }
 
 /**
@@ -224,59 +251,69 @@ async function foldRollups(db: Database, seeding: Seeding, progress: (slices: nu
  * the seeded partners' own figures put them, so that at any scale a first run of the performance job at `now`
  * promotes about PROMOTED_SHARE of the bronze and silver partners (revenue over the period at the tier's top
  * quantile) and starts a pending demotion for about DEMOTED_SHARE of the silver and gold ones (active days over
- * the period at or below the bound nearest that share; days are whole, so the share comes in steps). With tiers
- * 60/30/10, that is about 3% and 7–8% of the active partners. Measured from the day rollups, as the job measures
- * from the events (the period ends at `now`).
+ * the period at or below a bound, gold's above silver's). Active days are whole and few, so their shares come in
+ * steps: the period and the two bounds are the combination nearest the share. With tiers 60/30/10 that is about
+ * 3% and 7–8% of the active partners. Measured from the day rollups, as the job measures from the events.
  */
 const PROMOTED_SHARE = 0.033;
 const DEMOTED_SHARE = 0.19;
-const THRESHOLD_PERIOD_DAYS = 90;
+const THRESHOLD_PERIODS = [90, 180, 365] as const;
 const DEMOTION_GRACE_DAYS = 30;
 
 async function setPerformanceThresholds(tx: Executor, seeding: Seeding): Promise<void> {
+  const since = (days: number) => sql`((${instant(seeding.now)} - make_interval(days => ${days})) at time zone 'UTC')::date`;
+  const perPeriod = (column: (days: number) => SQL) => sql.join(THRESHOLD_PERIODS.map(column), sql`, `);
   await tx.execute(sql`set local work_mem = '256MB'`);
   await tx.execute(sql`
     create temporary table bench_measured on commit drop as
     select p.program_id, p.tier,
-      coalesce(sum(d.revenue) filter (where d.currency = pr.currency), 0)::bigint as revenue,
-      count(d.day) filter (where d.clicks + d.leads + d.sales > 0)::int as active_days
+      ${perPeriod((days) => sql`coalesce(sum(d.revenue) filter (where d.currency = pr.currency and d.day > ${since(days)}), 0)::bigint
+        as ${sql.raw(`revenue_${days}`)}`)},
+      ${perPeriod((days) => sql`count(d.day) filter (where d.clicks + d.leads + d.sales > 0 and d.day > ${since(days)})::int
+        as ${sql.raw(`active_${days}`)}`)}
     from partners p
     join ${seedPartners(seeding)} s on s.id = p.id
     join programs pr on pr.id = p.program_id
-    left join analytics_partner_days d on d.partner_id = p.id and d.program_id = p.program_id
-      and d.day > ((${instant(seeding.now)} - make_interval(days => ${THRESHOLD_PERIOD_DAYS})) at time zone 'UTC')::date
+    left join analytics_partner_days d on d.partner_id = p.id and d.program_id = p.program_id and d.day > ${since(Math.max(...THRESHOLD_PERIODS))}
     where p.status = 'active'
     group by p.id, p.program_id, p.tier`);
-  const promotions = await tx.execute<{ program_id: string; tier: string; promote_at: number }>(sql`
-    select program_id, tier, percentile_disc(${1 - PROMOTED_SHARE}::float) within group (order by revenue)::bigint as promote_at
+  const histogram = await tx.execute<{ tier: 'silver' | 'gold'; period: number; days: number; partners: number }>(sql`
+    select tier, x.period, x.days, count(*)::int as partners
+    from bench_measured
+    cross join lateral (values ${perPeriod((days) => sql`(${days}::int, ${sql.raw(`active_${days}`)})`)}) x(period, days)
+    where tier in ('silver', 'gold')
+    group by 1, 2, 3`);
+  let best = { period: THRESHOLD_PERIODS[0] as number, silver: 0, gold: 1, miss: Infinity };
+  for (const period of THRESHOLD_PERIODS) {
+    const rows = histogram.rows.filter((row) => row.period === period);
+    const atMost = (tier: string, bound: number) =>
+      rows.filter((row) => row.tier === tier && row.days <= bound).reduce((sum, row) => sum + row.partners, 0);
+    const total = rows.reduce((sum, row) => sum + row.partners, 0);
+    for (let silver = 0; silver < 30; silver++) {
+      for (let gold = silver + 1; gold <= silver + 30; gold++) {
+        const miss = Math.abs((atMost('silver', silver) + atMost('gold', gold)) / Math.max(1, total) - DEMOTED_SHARE);
+        if (miss < best.miss) best = { period, silver, gold, miss };
+      }
+    }
+  }
+  const { period } = best;
+  const quantiles = await tx.execute<{ program_id: string; tier: string; revenue: number }>(sql`
+    select program_id, tier, percentile_disc(${1 - PROMOTED_SHARE}::float) within group (order by ${sql.raw(`revenue_${period}`)})::bigint as revenue
     from bench_measured where tier in ('bronze', 'silver') group by program_id, tier`);
-  const days = await tx.execute<{ program_id: string; tier: string; active_days: number; share: number }>(sql`
-    select program_id, tier, active_days,
-      (sum(count(*)) over (partition by program_id, tier order by active_days) / sum(count(*)) over (partition by program_id, tier))::float
-        as share
-    from bench_measured where tier in ('silver', 'gold') group by program_id, tier, active_days`);
   for (const programId of seeding.programIds) {
-    const quantile = (tier: string) => promotions.rows.find((row) => row.program_id === programId && row.tier === tier)?.promote_at ?? 0;
-    const nearest = (tier: string) =>
-      days.rows
-        .filter((row) => row.program_id === programId && row.tier === tier)
-        .reduce<{ active_days: number; share: number } | undefined>(
-          (best, row) => (best === undefined || Math.abs(row.share - DEMOTED_SHARE) < Math.abs(best.share - DEMOTED_SHARE) ? row : best),
-          undefined,
-        )?.active_days ?? 0;
+    const quantile = (tier: string) => quantiles.rows.find((row) => row.program_id === programId && row.tier === tier)?.revenue ?? 0;
     // Bounds rise with the tier on each metric (the configuration's rule).
-    const promoteAt = { bronze: Math.max(1, quantile('bronze')), silver: 0 };
-    promoteAt.silver = Math.max(promoteAt.bronze + 1, quantile('silver'));
-    const demoteAt = { silver: nearest('silver'), gold: 0 };
-    demoteAt.gold = Math.max(demoteAt.silver + 1, nearest('gold'));
-    const revenue = (tier: 'bronze' | 'silver') => ({ tier, metric: 'revenue', periodDays: THRESHOLD_PERIOD_DAYS, promoteAt: promoteAt[tier] });
-    const activity = (tier: 'silver' | 'gold') => ({ tier, metric: 'active_days', periodDays: THRESHOLD_PERIOD_DAYS, demoteAt: demoteAt[tier] });
+    const bronze = Math.max(1, quantile('bronze'));
+    const promoteAt = { bronze, silver: Math.max(bronze + 1, quantile('silver')) };
     const current = await tx.execute<{ configuration: ProgramConfiguration }>(sql`
       select configuration from program_versions where program_id = ${programId} order by version desc limit 1`);
     const configuration = current.rows[0]!.configuration;
     const next = programConfiguration.parse({
       ...configuration,
-      performanceThresholds: [revenue('bronze'), revenue('silver'), activity('silver'), activity('gold')],
+      performanceThresholds: [
+        ...(['bronze', 'silver'] as const).map((tier) => ({ tier, metric: 'revenue', periodDays: period, promoteAt: promoteAt[tier] })),
+        ...(['silver', 'gold'] as const).map((tier) => ({ tier, metric: 'active_days', periodDays: period, demoteAt: best[tier] })),
+      ],
       rules: { ...configuration.rules, demotionGraceDays: DEMOTION_GRACE_DAYS },
     });
     await tx.execute(sql`
@@ -620,22 +657,15 @@ function eventSlice(seeding: Seeding, earners: SQL, earnerCount: number, kind: '
 /**
  * The ledger, written by the commissions area's own functions (accrual at the version in force, overrides up the
  * tree, proportional reversals of refunds), so it is what ingestion would have written; then fraud flags on 1.5%
- * of the earning partners, the approval job, and payouts of what was approved 45 days ago and more.
- * Accruals and reversals are written without the commission rollup triggers (migrations 0015/0021), in large
- * slices, and the rollup is then folded from them in one statement, exactly as the insert trigger folds each
- * statement's rows; the approvals and payouts move it through the triggers as they would in service.
+ * of the earning partners, the approval job at `now` and payouts of what was approved 45 days ago and more.
+ * All of it is written without the ledger's triggers: the commission rollup (migrations 0015/0021) is folded from
+ * the finished ledger in one statement instead, as the insert trigger folds each statement's rows, and the
+ * append-only guard has nothing to refuse (the payouts only move approved entries to paid).
  */
 type Progress = (stage: string, total: number) => (done: number) => void;
 
 /** Sales (or refunds) per accrual (or reversal) call: large, so the per-statement work is paid a few times only. */
 const LEDGER_SLICE = 250_000;
-/**
- * approveDueCommissions reports the first and last id it approved by spreading them as arguments, which overflows
- * the stack past ~120k entries: the approval job therefore runs at as many times as it takes, each approving what
- * came due by then, the last one at `now` (the outcome is that of one run at `now`: an open flag holds the same
- * entries at every run).
- */
-const APPROVALS_PER_RUN = 80_000;
 
 async function insertCommissions(db: Database, seeding: Seeding, earners: SQL, ids: EventIds, progress: Progress) {
   const { tag } = seeding;
@@ -666,23 +696,8 @@ async function insertCommissions(db: Database, seeding: Seeding, earners: SQL, i
     async () => {
       await stepIds(ids.sales, 'sale', 'commissions', (tx, saleIds) => accrueCommissions(tx, SEED_ACTOR, saleIds));
       await stepIds(ids.refunds, 'refund', 'reversals', (tx, refundIds) => reverseForRefunds(tx, SEED_ACTOR, refundIds));
-      progress('commission rollups', 1)(0);
-      await db.transaction(async (tx) => {
-        await tx.execute(sql`set local work_mem = '256MB'`);
-        await tx.execute(sql`
-          insert into analytics_commission_days as t (partner_id, day, currency, kind, level, status, amount, entries)
-          select c.partner_id, (coalesce(e.occurred_at, c.created_at) at time zone 'UTC')::date, c.currency, c.kind, c.level,
-            c.status, sum(c.amount), count(*)
-          from commissions c
-          left join referral_events e on e.id = coalesce(c.refund_event_id, c.event_id)
-          where c.id > ${before} and c.kind in ('earning', 'override', 'reversal')
-          group by 1, 2, 3, 4, 5, 6
-          order by 1, 2, 3, 4, 5, 6
-          on conflict (partner_id, day, currency, kind, level, status)
-          do update set amount = t.amount + excluded.amount, entries = t.entries + excluded.entries`);
-      });
-      progress('commission rollups', 1)(1);
-      progress('approvals and payouts', 1)(0);
+      const report = progress('approvals and payouts', 3);
+      report(0);
       await db.transaction(async (tx) => {
         await seeding.seeded(tx, -3);
         await tx.execute(sql`
@@ -698,31 +713,69 @@ async function insertCommissions(db: Database, seeding: Seeding, earners: SQL, i
             where pick < 0.015
           ) flagged`);
       });
-      const runs = await db.execute<{ at: string }>(sql`
-        select hold_until as at from (
-          select hold_until, row_number() over (order by hold_until) as n from commissions
-          where status = 'pending' and hold_until <= ${instant(seeding.now)}
-        ) due
-        where n % ${APPROVALS_PER_RUN} = 0
-        order by n`);
-      for (const run of [...runs.rows.map((row) => new Date(row.at)), seeding.now]) await approveDueCommissions(db, run);
-      await db.execute(sql`
-        with paid as (
-          update commissions c set status = 'paid', status_changed_at = ${instant(seeding.now)},
-            payout_id = md5(${tag} || c.partner_id || c.currency)::uuid
-          where c.status = 'approved' and c.kind in ('earning', 'override') and c.hold_until < ${instant(seeding.now)} - interval '45 days'
-            and c.id > ${before}
-          returning c.partner_id, c.currency, c.payout_id, c.amount
-        )
-        insert into commissions (partner_id, kind, status, amount, currency, payout_id, reason, created_by)
-        select partner_id, 'payout', 'paid', -sum(amount), currency, payout_id, 'payout', 'bench-seed'
-        from paid group by partner_id, currency, payout_id having sum(amount) > 0`);
-      progress('approvals and payouts', 1)(1);
+      await db.transaction(async (tx) => {
+        await bulkWriting(tx);
+        await approveDue(tx, seeding.now);
+      });
+      report(1);
+      await db.transaction(async (tx) => {
+        await bulkWriting(tx);
+        await tx.execute(sql`
+          with paid as (
+            update commissions c set status = 'paid', status_changed_at = ${instant(seeding.now)},
+              payout_id = md5(${tag} || c.partner_id || c.currency)::uuid
+            where c.status = 'approved' and c.kind in ('earning', 'override') and c.hold_until < ${instant(seeding.now)} - interval '45 days'
+              and c.id > ${before}
+            returning c.partner_id, c.currency, c.payout_id, c.amount
+          )
+          insert into commissions (partner_id, kind, status, amount, currency, payout_id, reason, created_by)
+          select partner_id, 'payout', 'paid', -sum(amount), currency, payout_id, 'payout', 'bench-seed'
+          from paid group by partner_id, currency, payout_id having sum(amount) > 0`);
+      });
+      report(2);
+      await db.transaction(async (tx) => {
+        await tx.execute(sql`set local work_mem = '256MB'`);
+        await tx.execute(sql`
+          insert into analytics_commission_days as t (partner_id, day, currency, kind, level, status, amount, entries)
+          select c.partner_id, (coalesce(e.occurred_at, c.created_at) at time zone 'UTC')::date, c.currency, c.kind, c.level,
+            c.status, sum(c.amount), count(*)
+          from commissions c
+          left join referral_events e on e.id = coalesce(c.refund_event_id, c.event_id)
+          where c.id > ${before} and c.kind in ('earning', 'override', 'reversal')
+          group by 1, 2, 3, 4, 5, 6
+          order by 1, 2, 3, 4, 5, 6
+          on conflict (partner_id, day, currency, kind, level, status)
+          do update set amount = t.amount + excluded.amount, entries = t.entries + excluded.entries`);
+      });
+      report(3);
     },
     kept,
   );
   const count = await db.execute<{ count: number }>(sql`select count(*)::int as count from commissions where id > ${before}`);
   return count.rows[0]!.count;
+}
+
+/**
+ * The approval job's statement (approveDueCommissions) with its audit row: every pending entry whose hold ended by
+ * `now` and that no open fraud flag holds. Inlined to run without the rollup trigger, and because the function
+ * spreads the approved ids as call arguments, which overflows the stack past ~120k entries.
+ */
+async function approveDue(tx: Executor, now: Date): Promise<void> {
+  const result = await tx.execute<{ approved: number; first_id: number | null; last_id: number | null }>(sql`
+    with approved as (
+      update commissions c set status = 'approved', status_changed_at = ${instant(now)}
+      where c.status = 'pending' and c.hold_until <= ${instant(now)} and not ${heldByOpenFlag('c')}
+      returning c.id
+    )
+    select count(*)::int as approved, min(id)::bigint as first_id, max(id)::bigint as last_id from approved`);
+  const { approved, first_id: firstId, last_id: lastId } = result.rows[0]!;
+  if (approved === 0) return;
+  await recordActivity(tx, COMMISSIONS_SYSTEM_ACTOR, {
+    action: 'commissions.approve_due',
+    entityType: 'commission_batch',
+    entityId: now.toISOString(),
+    after: { approved, firstId, lastId },
+  });
 }
 
 function parseArguments(argv: string[]): { partners: number; events: number; seed?: number } {

@@ -2,6 +2,8 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBenchData, type BenchProgress, type BenchSeed } from '../db/seed.js';
 import { rollupDrift } from '../server/domain/analytics/drift.js';
+import { approveDueCommissions } from '../server/domain/commissions/approve.js';
+import { runPerformanceThresholds } from '../server/domain/performance/run.js';
 import { createTestDatabase } from './helpers/db.js';
 import { closureVersusParents } from './helpers/factories/hierarchy.js';
 
@@ -83,6 +85,8 @@ describe('seedBenchData', () => {
     expect(Object.keys(byKind)).toEqual(expect.arrayContaining(['earning', 'override', 'reversal', 'payout']));
     expect(byKind.earning).toEqual(expect.arrayContaining(['approved', 'paid', 'pending']));
     expect(seed.commissions).toBeGreaterThan(0);
+    // The seed approved everything the approval job approves at the seed's now.
+    expect(await approveDueCommissions(db, seed.now)).toEqual({ approved: 0 });
   });
 
   it('reports progress of every stage up to its total, and names the busiest partner', async () => {
@@ -91,5 +95,22 @@ describe('seedBenchData', () => {
     const busiest = await one<{ partner_id: string }>(sql`
       select partner_id from referral_events where partner_id is not null group by partner_id order by count(*) desc limit 1`);
     expect(busiest.partner_id).toBe(seed.busiestPartnerId);
+  });
+
+  // Last: the job moves tiers.
+  it('gives the programs performance thresholds that a first run of the job at the seed\'s now acts on', async () => {
+    const { active } = await one<{ active: number }>(sql`select count(*)::int as active from partners where status = 'active'`);
+    const { measured, promoted = 0, demoted, demotionsPending = 0, programsUnreadable } = await runPerformanceThresholds(db, seed.now);
+    expect(programsUnreadable).toBe(0);
+    expect(measured).toBe(active);
+    // About 3% promoted and 7–8% pending at scale; a few hundred partners only come near.
+    expect(promoted).toBeGreaterThan(0);
+    expect(promoted / active).toBeLessThan(0.1);
+    expect(demotionsPending).toBeGreaterThan(0);
+    expect(demotionsPending / active).toBeGreaterThan(0.02);
+    expect(demotionsPending / active).toBeLessThan(0.2);
+    expect(demoted).toBe(0);
+    const pending = await one<{ tiers: string[] }>(sql`select array_agg(distinct tier order by tier) as tiers from partner_demotion_pending`);
+    expect(pending.tiers.every((tier) => tier === 'silver' || tier === 'gold')).toBe(true);
   });
 });
