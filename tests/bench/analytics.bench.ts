@@ -109,7 +109,7 @@ export async function run(): Promise<Row[]> {
   const performanceTiming = await compare(
     () => partnerPerformance(scratch.db, admin, performanceInput),
     () => partnerPerformance(scratch.db, admin, performanceInput, rawSources),
-    { warmup: 2, rounds: 7, extra: 24 },
+    { warmup: 1, rounds: 5, extra: 15 },
   );
   rows.push(
     row(
@@ -125,7 +125,7 @@ export async function run(): Promise<Row[]> {
   const healthTiming = await compare(
     () => programHealth(scratch.db, admin, healthInput),
     () => programHealth(scratch.db, admin, healthInput, rawSources),
-    { warmup: 1, rounds: 5, extra: 10 },
+    { warmup: 0, rounds: 3, extra: 6 },
   );
   rows.push(
     row(

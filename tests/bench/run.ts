@@ -20,7 +20,7 @@ import superjson from 'superjson';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const RESULTS_FILE = new URL('./RESULTS.md', import.meta.url);
-const LOAD = { connections: 50, seconds: 2, rounds: 5, warmupSeconds: 1 };
+const LOAD = { connections: 50, seconds: 2, rounds: 3, warmupSeconds: 1 };
 const ADAPTERS = ['fast', 'stock'] as const satisfies readonly Config['TRPC_ADAPTER'][];
 
 const METHOD = `How: \`npm run bench\` (tests/bench/run.ts). The service runs in its own process (tests/bench/server.ts,
