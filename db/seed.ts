@@ -57,16 +57,15 @@ export interface BenchSeed {
 
 const DAY_MS = 86_400_000;
 const PROGRAM_CURRENCIES = ['USD', 'USD', 'USD', 'EUR'];
-const BATCH_ROWS = 500_000;
+const BATCH_ROWS = 1_000_000;
 const SEED_ACTOR: Actor = { userId: 'system:bench-seed', roles: [], requestId: null };
 /** Shares of the events: clicks ≫ leads > sales; refunds are drawn from the sales. */
 const LEAD_SHARE = 0.08;
 const SALE_SHARE = 0.05;
 const REFUND_SHARE_OF_SALES = 0.15;
 
-/** The tables insertPartnerRecords fills (program_updates has a dozen rows), in its PARTNER_RECORD_STEPS statements. */
+/** The tables partnerRecords fills (program_updates has a dozen rows). */
 const PARTNER_RECORD_TABLES = ['partner_tree', 'enrollments', 'agreement_acceptances', 'compliance_documents', 'program_update_recipients', 'accounts', 'partner_accounts'];
-const PARTNER_RECORD_STEPS = 6;
 
 const instant = (at: Date) => sql`${at.toISOString()}::timestamptz`;
 
@@ -82,13 +81,36 @@ function seedFor(seed: number, offset: number): number {
   return (h >>> 0) / 2 ** 31 - 1;
 }
 
-/** Runs `[first, last]` in slices of `size`, reporting each. */
+/**
+ * How many statements the seed runs at once, each on its own connection: PostgreSQL runs a statement on one core,
+ * and this machine has two (the index builds then go without parallel workers, one per core).
+ */
+const CONCURRENCY = 2;
+
+/** Runs the tasks, CONCURRENCY at a time, in order of start. */
+async function concurrently<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const index = next++;
+      results[index] = await tasks[index]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, tasks.length) }, worker));
+  return results;
+}
+
+/** Runs `[first, last]` in slices of `size`, concurrently, reporting the rows done as each slice ends. */
 async function inSlices(first: number, last: number, size: number, report: (done: number) => void, run: (from: number, to: number) => Promise<void>) {
-  for (let from = first; from <= last; from += size) {
-    const to = Math.min(last, from + size - 1);
+  const slices: [number, number][] = [];
+  for (let from = first; from <= last; from += size) slices.push([from, Math.min(last, from + size - 1)]);
+  let done = 0;
+  await concurrently(slices.map(([from, to]) => async () => {
     await run(from, to);
-    report(to - first + 1);
-  }
+    done += to - from + 1;
+    report(done);
+  }));
 }
 
 /**
@@ -122,27 +144,39 @@ export async function seedBenchData(db: Database, options: BenchSeedOptions): Pr
   const earners = sql.raw(`bench_earners_${tag}`);
   try {
     const busiest = await db.transaction((tx) => createEarners(tx, withSetup, earners));
-    await loadDeferringIndexes(db, PARTNER_RECORD_TABLES, progress, () =>
-      db.transaction(async (tx) => {
-        await bulkWriting(tx);
-        await seeded(tx, -1);
-        await insertPartnerRecords(tx, withSetup, earners, progress('partner records', PARTNER_RECORD_STEPS));
-      }),
-    );
+    await loadDeferringIndexes(db, PARTNER_RECORD_TABLES, progress, async () => {
+      const statements = partnerRecords(withSetup, earners);
+      const report = progress('partner records', statements.length);
+      let done = 0;
+      await concurrently(
+        statements.map((statement, index) => async () => {
+          await db.transaction(async (tx) => {
+            await bulkWriting(tx);
+            await seeded(tx, -10 - index);
+            await tx.execute(statement);
+          });
+          report(++done);
+        }),
+      );
+    });
     const ids = await loadDeferringIndexes(db, ['referral_events'], progress, () =>
       insertEvents(db, withSetup, earners, eventCount, progress('events', eventCount)),
     );
     const commissions = await insertCommissions(db, withSetup, earners, ids, progress);
-    progress('rollups', 1)(0);
     await loadDeferringIndexes(db, ['analytics_partner_days', 'analytics_partner_months'], progress, () =>
-      foldRollups(db, withSetup, ids).then(() => progress('rollups', 1)(1)),
+      foldRollups(db, withSetup, ids, progress('rollups', 3)),
     );
     progress('thresholds', 1)(0);
     await db.transaction((tx) => setPerformanceThresholds(tx, withSetup));
     progress('thresholds', 1)(1);
-    progress('analyze', 1)(0);
-    await db.execute(sql`vacuum analyze`);
-    progress('analyze', 1)(1);
+    const tables = await db.execute<{ name: string }>(sql`
+      select relid::regclass::text as name from pg_stat_user_tables order by pg_relation_size(relid) desc`);
+    const report = progress('analyze', tables.rows.length);
+    let analyzed = 0;
+    await concurrently(tables.rows.map(({ name }) => async () => {
+      await db.execute(sql`vacuum analyze ${sql.raw(name)}`);
+      report(++analyzed);
+    }));
     return {
       tag,
       now,
@@ -200,50 +234,52 @@ async function loadDeferringIndexes<T>(
   } finally {
     const report = progress(`indexes of ${tables.join(', ')}`, deferred.length);
     report(0);
-    for (const [done, index] of deferred.entries()) {
-      await db.transaction(async (tx) => {
-        await tx.execute(sql`set local maintenance_work_mem = '512MB'`);
-        await tx.execute(sql.raw(index.definition));
-      });
-      report(done + 1);
-    }
+    let built = 0;
+    await concurrently(
+      deferred.map((index) => async () => {
+        await db.transaction(async (tx) => {
+          await tx.execute(sql`set local maintenance_work_mem = '512MB'`);
+          await tx.execute(sql`set local max_parallel_maintenance_workers = 0`);
+          await tx.execute(sql.raw(index.definition));
+        });
+        report(++built);
+      }),
+    );
   }
 }
 
 /**
- * The day, month and activity rollups of the seed's events, in one statement over them all, each rollup row
- * written once: the seed's partners are new, so they have no rollup rows to add to (the backfill of migration
- * 0015, with the definitions ingestion folds by: attributedEvents, eventMeasures). The months and the activity
- * are summed from the per-day groups.
+ * The day, month and activity rollups of the seed's events, one statement each over them all, each rollup row
+ * written once: the seed's partners are new, so they have no rollup rows to add to. It is the backfill of migration
+ * 0015, with the definitions ingestion folds by (attributedEvents, eventMeasures).
  */
-async function foldRollups(db: Database, seeding: Seeding, ids: EventIds): Promise<void> {
-  const ours = sql`e.id between ${ids.first} and ${ids.last} and e.external_id like ${`${seeding.tag}-%`}`;
-  const sums = sql.raw('sum(clicks)::int, sum(leads)::int, sum(sales)::int, sum(refunds)::int, sum(revenue)::bigint, sum(refunded)::bigint');
-  await db.transaction(async (tx) => {
-    await bulkWriting(tx);
-    await tx.execute(sql`set local work_mem = '512MB'`);
-    await tx.execute(sql`
-      with days as materialized (
-        select partner_id, day, program_id, currency, ${eventMeasures},
-          min(occurred_at) filter (where kind <> 'refund') as first_event_at, max(occurred_at) filter (where kind <> 'refund') as last_event_at,
-          min(occurred_at) filter (where kind = 'sale') as first_sale_at
-        from (${attributedEvents(ours)}) folded
-        group by 1, 2, 3, 4
-      ),
-      day_rows as (
-        insert into analytics_partner_days (partner_id, day, program_id, currency, clicks, leads, sales, refunds, revenue, refunded)
-        select partner_id, day, program_id, currency, clicks, leads, sales, refunds, revenue, refunded
-        from days order by 1, 2, 3, 4
-      ),
-      month_rows as (
-        insert into analytics_partner_months (partner_id, month, program_id, currency, clicks, leads, sales, refunds, revenue, refunded)
-        select partner_id, date_trunc('month', day::timestamp)::date, program_id, currency, ${sums}
-        from days group by 1, 2, 3, 4 order by 1, 2, 3, 4
-      )
+async function foldRollups(db: Database, seeding: Seeding, ids: EventIds, report: (done: number) => void): Promise<void> {
+  const folded = attributedEvents(sql`e.id between ${ids.first} and ${ids.last} and e.external_id like ${`${seeding.tag}-%`}`);
+  const statements = [
+    sql`
+      insert into analytics_partner_days (partner_id, day, program_id, currency, clicks, leads, sales, refunds, revenue, refunded)
+      select partner_id, day, program_id, currency, ${eventMeasures}
+      from (${folded}) folded group by 1, 2, 3, 4 order by 1, 2, 3, 4`,
+    sql`
+      insert into analytics_partner_months (partner_id, month, program_id, currency, clicks, leads, sales, refunds, revenue, refunded)
+      select partner_id, date_trunc('month', day::timestamp)::date, program_id, currency, ${eventMeasures}
+      from (${folded}) folded group by 1, 2, 3, 4 order by 1, 2, 3, 4`,
+    sql`
       insert into analytics_partner_activity (partner_id, first_event_at, last_event_at, first_sale_at)
-      select partner_id, min(first_event_at), max(last_event_at), min(first_sale_at)
-      from days group by partner_id having count(first_event_at) > 0 order by partner_id`);
-  });
+      select partner_id, min(occurred_at), max(occurred_at), min(occurred_at) filter (where kind = 'sale')
+      from (${folded}) folded where kind <> 'refund' group by partner_id order by partner_id`,
+  ];
+  let done = 0;
+  await concurrently(
+    statements.map((statement) => async () => {
+      await db.transaction(async (tx) => {
+        await bulkWriting(tx);
+        await tx.execute(sql`set local work_mem = '512MB'`);
+        await tx.execute(statement);
+      });
+      report(++done);
+    }),
+  );
 }
 
 /**
@@ -452,13 +488,13 @@ async function insertPartners(tx: Executor, seeding: Seeding, first: number, las
  * awaiting review), customer accounts each referred by a partner (10% of the links ended), three program updates
  * per program (70% acknowledged the latest).
  */
-async function insertPartnerRecords(tx: Executor, seeding: Seeding, earners: SQL, report: (done: number) => void): Promise<void> {
+function partnerRecords(seeding: Seeding, earners: SQL): SQL[] {
   const { tag } = seeding;
   const ours = seedPartners(seeding);
   const [previous, current] = seeding.agreementVersionIds;
   // The hierarchy has four generations (insertPartners), so a partner has at most three ancestors: the closure is a
   // chain of three joins up parent_id, no recursion. Rows go in primary-key order, each index page then filled once.
-  await tx.execute(sql`
+  const closure = sql`
     insert into partner_tree (ancestor_id, descendant_id, depth)
     select up.ancestor_id, p.id, up.depth
     from partners p join ${ours} s on s.id = p.id
@@ -466,21 +502,18 @@ async function insertPartnerRecords(tx: Executor, seeding: Seeding, earners: SQL
     left join partners p2 on p2.id = p1.parent_id
     cross join lateral (values (p.id, 0), (p.parent_id, 1), (p1.parent_id, 2), (p2.parent_id, 3)) up(ancestor_id, depth)
     where up.ancestor_id is not null
-    order by 1, 3, 2`);
-  report(1);
-  await tx.execute(sql`
+    order by 1, 3, 2`;
+  const enrollments = sql`
     insert into enrollments (partner_id, program_id, tier, agreement_version_id, enrolled_by, created_at)
     select p.id, p.program_id, p.tier, ${previous}, 'bench-seed', p.enrolled_at
-    from partners p join ${ours} s on s.id = p.id where p.program_id is not null`);
-  report(2);
-  await tx.execute(sql`
+    from partners p join ${ours} s on s.id = p.id where p.program_id is not null`;
+  const acceptances = sql`
     insert into agreement_acceptances (partner_id, agreement_version_id, accepted_at, recorded_by, created_at)
     select p.id, v.id, p.enrolled_at, 'bench-seed', p.enrolled_at
     from (select p.id, p.enrolled_at, random() as u from partners p join ${ours} s on s.id = p.id where p.enrolled_at is not null) p
     cross join lateral (select ${previous}::uuid as id union all select ${current}::uuid where p.u < 0.85) v
-    order by p.id, v.id`);
-  report(3);
-  await tx.execute(sql`
+    order by p.id, v.id`;
+  const documents = sql`
     insert into compliance_documents (partner_id, kind, reference, checksum, issued_on, expires_on, status, reviewed_by,
       reviewed_at, submitted_by, created_at)
     select id, 'w9', 'bench/' || id, encode(sha256(convert_to(id::text, 'UTF8')), 'hex'), issued, expires, status,
@@ -494,9 +527,8 @@ async function insertPartnerRecords(tx: Executor, seeding: Seeding, earners: SQL
             where p.program_id = ${seeding.programIds[0]}::uuid and p.enrolled_at is not null) p
       where u < 0.92
     ) documents
-    where expires > issued`);
-  report(4);
-  await tx.execute(sql`
+    where expires > issued`;
+  const recipients = sql`
     with updates as (
       insert into program_updates (program_id, title, body, requires_acknowledgment, published_by, published_at)
       select pr.id, 'Bench update ' || k, 'What changed.', true, 'bench-seed', ${instant(seeding.to)} - make_interval(days => 100 * k)
@@ -510,9 +542,8 @@ async function insertPartnerRecords(tx: Executor, seeding: Seeding, earners: SQL
     cross join lateral (select max(published_at) as at from updates o where o.program_id = u.program_id) latest
     join partners p on p.program_id = u.program_id and p.status = 'active' and p.activated_at < u.published_at
     join ${ours} s on s.id = p.id
-    order by u.id, p.id`);
-  report(5);
-  await tx.execute(sql`
+    order by u.id, p.id`;
+  const accounts = sql`
     with accounts as (
       insert into accounts (id, name, external_ref)
       select md5(${tag} || '-account-' || k)::uuid, 'Bench Account ' || k, 'bench-' || ${tag} || '-' || k
@@ -528,8 +559,9 @@ async function insertPartnerRecords(tx: Executor, seeding: Seeding, earners: SQL
       select a.id, e.partner_id, e.active_from + (${instant(seeding.to)} - e.active_from) * a.u_time as linked_at, a.u_end
       from (select id, random() as u_pick, random() as u_time, random() as u_end from accounts) a
       join ${earners} e on e.rank = 1 + least((select count(*) from ${earners}) - 1, floor((select count(*) from ${earners}) * a.u_pick * a.u_pick))::int
-    ) links`);
-  report(6);
+    ) links`;
+  // Longest first: they run CONCURRENCY at a time.
+  return [closure, acceptances, recipients, enrollments, accounts, documents];
 }
 
 /**
@@ -572,36 +604,54 @@ async function insertEvents(db: Database, seeding: Seeding, earners: SQL, total:
   const refunds = Math.round(sales * REFUND_SHARE_OF_SALES);
   const clicks = total - sales - leads - refunds;
   const earnerCount = (await db.execute<{ count: number }>(sql`select count(*)::int as count from ${earners}`)).rows[0]!.count;
-  const before = (await db.execute<{ last: number }>(sql`select coalesce(max(id), 0)::bigint as last from referral_events`)).rows[0]!.last;
-  const idRange = async (prefix: string) =>
+  type Range = { first: number | null; last: number | null; count: number };
+  /** Runs an insert, returning the range of ids it wrote. */
+  const inserting = async (tx: Executor, insert: SQL): Promise<Range> =>
     (
-      await db.execute<{ first: number | null; last: number | null }>(sql`
-        select min(id)::bigint as first, max(id)::bigint as last from referral_events
-        where id > ${before} and external_id like ${`${tag}-${prefix}-%`}`)
+      await tx.execute<Range>(sql`
+        with inserted as (${insert} returning id)
+        select min(id)::bigint as first, max(id)::bigint as last, count(*)::int as count from inserted`)
     ).rows[0]!;
+  const union = (ranges: Range[]): Range => {
+    const written = ranges.filter((range) => range.count > 0);
+    return {
+      first: written.length === 0 ? null : Math.min(...written.map((range) => range.first!)),
+      last: written.length === 0 ? null : Math.max(...written.map((range) => range.last!)),
+      count: written.reduce((sum, range) => sum + range.count, 0),
+    };
+  };
 
-  let done = 0;
   const kinds: { kind: 'click' | 'lead' | 'sale'; prefix: string; count: number }[] = [
     { kind: 'click', prefix: 'c', count: clicks },
     { kind: 'lead', prefix: 'l', count: leads },
     { kind: 'sale', prefix: 's', count: sales },
   ];
-  for (const { kind, prefix, count } of kinds) {
-    const base = done;
-    await inSlices(1, count, BATCH_ROWS, (slice) => report(base + slice), (first, last) =>
-      db.transaction(async (tx) => {
+  // Every slice of every kind, CONCURRENCY at a time: the kinds' id ranges then interleave, so readers of one kind
+  // filter on it.
+  const slices = kinds.flatMap(({ kind, prefix, count }, index) => {
+    const base = kinds.slice(0, index).reduce((sum, other) => sum + other.count, 0);
+    const of: { kind: typeof kind; prefix: string; base: number; first: number; last: number }[] = [];
+    for (let first = 1; first <= count; first += BATCH_ROWS) of.push({ kind, prefix, base, first, last: Math.min(count, first + BATCH_ROWS - 1) });
+    return of;
+  });
+  let done = 0;
+  const written = await concurrently(
+    slices.map(({ kind, prefix, base, first, last }) => async () => {
+      const range = await db.transaction(async (tx) => {
         await bulkWriting(tx);
         await seeding.seeded(tx, first + base);
-        await tx.execute(eventSlice(seeding, earners, earnerCount, kind, prefix, first, last));
-      }),
-    );
-    done += count;
-  }
-  const saleIds = await idRange('s');
-  await db.transaction(async (tx) => {
+        return inserting(tx, eventSlice(seeding, earners, earnerCount, kind, prefix, first, last));
+      });
+      done += last - first + 1;
+      report(done);
+      return { kind, ...range };
+    }),
+  );
+  const saleIds = union(written.filter((range) => range.kind === 'sale'));
+  const refundIds = await db.transaction(async (tx) => {
     await bulkWriting(tx);
     await seeding.seeded(tx, -2);
-    await tx.execute(sql`
+    return inserting(tx, sql`
       insert into referral_events (external_id, kind, amount, currency, occurred_at, refund_of_external_id, refund_of_id,
         account_id, partner_id, program_id, program_version, attribution_status, attribution_method, created_at)
       select ${tag} || '-r-' || s.id, 'refund',
@@ -617,11 +667,8 @@ async function insertEvents(db: Database, seeding: Seeding, earners: SQL, total:
       where s.u_pick < ${REFUND_SHARE_OF_SALES}`);
   });
   report(total);
-  const refundIds = await idRange('r');
-  const all = await db.execute<{ first: number; last: number; count: number }>(sql`
-    select min(id)::bigint as first, max(id)::bigint as last, count(*)::int as count from referral_events
-    where id > ${before} and external_id like ${`${tag}-%`}`);
-  return { ...all.rows[0]!, sales: saleIds, refunds: refundIds };
+  const all = union([...written, refundIds]);
+  return { first: all.first!, last: all.last!, count: all.count, sales: saleIds, refunds: refundIds };
 }
 
 function eventSlice(seeding: Seeding, earners: SQL, earnerCount: number, kind: 'click' | 'lead' | 'sale', prefix: string, first: number, last: number): SQL {
