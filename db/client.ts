@@ -1,4 +1,5 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import * as schema from './schema/index.js';
 
@@ -18,6 +19,13 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => {
   if (!Number.isSafeInteger(parsed)) throw new RangeError(`bigint ${value} exceeds the safe integer range`);
   return parsed;
 });
+
+/**
+ * Memory for sorts and hashes in the transactions that aggregate over every partner of a program (dashboards,
+ * scheduled jobs): at 1M partners their hash aggregates outgrow the server's default 4 MB and spill to disk.
+ * Set per transaction (`set local`), so request-sized queries keep the default.
+ */
+export const AGGREGATE_WORK_MEM = sql`set local work_mem = '64MB'`;
 
 export function connectDatabase(
   url: string,

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import type { Database } from '../../db/client.js';
+import { AGGREGATE_WORK_MEM, type Database } from '../../db/client.js';
 import { programsInForce } from '../../server/domain/partner-jobs/programs-in-force.js';
 import { metricsScopeOf, partnerMetricsSql } from '../../server/domain/performance/metrics.js';
 import { runPerformanceThresholds } from '../../server/domain/performance/run.js';
@@ -50,7 +50,7 @@ async function restore(db: Database): Promise<void> {
   await db.execute(sql`vacuum analyze partners, enrollments, notifications, partner_demotion_pending`);
 }
 
-/** The job's metrics statement of every program with thresholds, one after the other, rows fetched with pg. */
+/** The job's metrics statement of every program with thresholds, one after the other in one transaction, rows fetched with pg. */
 async function metricsStatements(dataset: Dataset, now: Date) {
   const { programs } = await programsInForce(dataset.scratch.db, now);
   const dialect = new PgDialect();
@@ -59,8 +59,18 @@ async function metricsStatements(dataset: Dataset, now: Date) {
     .filter((scope) => scope.tiers.length > 0)
     .map((scope) => dialect.sqlToQuery(partnerMetricsSql(scope, now)));
   if (statements.length === 0) throw new Error('the seeded programs have no performance thresholds');
+  const workMem = dialect.sqlToQuery(AGGREGATE_WORK_MEM).sql;
+  // In a transaction with the job's memory for aggregates, as the job runs them.
   return async () => {
-    for (const statement of statements) await dataset.scratch.pool.query(statement.sql, statement.params);
+    const client = await dataset.scratch.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(workMem);
+      for (const statement of statements) await client.query(statement.sql, statement.params);
+      await client.query('commit');
+    } finally {
+      client.release();
+    }
   };
 }
 
