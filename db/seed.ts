@@ -57,7 +57,7 @@ export interface BenchSeed {
 
 const DAY_MS = 86_400_000;
 const PROGRAM_CURRENCIES = ['USD', 'USD', 'USD', 'EUR'];
-const BATCH_ROWS = 1_000_000;
+const BATCH_ROWS = 2_000_000;
 const SEED_ACTOR: Actor = { userId: 'system:bench-seed', roles: [], requestId: null };
 /** Shares of the events: clicks ≫ leads > sales; refunds are drawn from the sales. */
 const LEAD_SHARE = 0.08;
@@ -82,13 +82,14 @@ function seedFor(seed: number, offset: number): number {
 }
 
 /**
- * How many statements the seed runs at once, each on its own connection: PostgreSQL runs an INSERT … SELECT on one
- * core, and this machine has two.
+ * How many statements the seed runs at once, each on its own connection, when they fill different tables:
+ * PostgreSQL runs an INSERT … SELECT on one core, and this machine has two. Loads into one table go one at a time
+ * (PostgreSQL 15 extends a table a page at a time under one lock: two loaders of one table were slower than one).
  */
 const CONCURRENCY = 2;
 
-/** Runs the tasks, CONCURRENCY at a time, in order of start. */
-async function concurrently<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
+/** Runs the tasks, `width` at a time, in order of start. */
+async function concurrently<T>(tasks: (() => Promise<T>)[], width = CONCURRENCY): Promise<T[]> {
   const results: T[] = [];
   let next = 0;
   const worker = async () => {
@@ -97,11 +98,11 @@ async function concurrently<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
       results[index] = await tasks[index]!();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, tasks.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(width, tasks.length) }, worker));
   return results;
 }
 
-/** Runs `[first, last]` in slices of `size`, concurrently, reporting the rows done as each slice ends. */
+/** Runs `[first, last]` in slices of `size`, one after the other, reporting the rows done as each slice ends. */
 async function inSlices(first: number, last: number, size: number, report: (done: number) => void, run: (from: number, to: number) => Promise<void>) {
   const slices: [number, number][] = [];
   for (let from = first; from <= last; from += size) slices.push([from, Math.min(last, from + size - 1)]);
@@ -110,7 +111,7 @@ async function inSlices(first: number, last: number, size: number, report: (done
     await run(from, to);
     done += to - from + 1;
     report(done);
-  }));
+  }), 1);
 }
 
 /**
@@ -632,8 +633,7 @@ async function insertEvents(db: Database, seeding: Seeding, earners: SQL, total:
     { kind: 'lead', prefix: 'l', count: leads },
     { kind: 'sale', prefix: 's', count: sales },
   ];
-  // Every slice of every kind, CONCURRENCY at a time: the kinds' id ranges then interleave, so readers of one kind
-  // filter on it.
+  // Every slice of every kind, one after the other.
   const slices = kinds.flatMap(({ kind, prefix, count }, index) => {
     const base = kinds.slice(0, index).reduce((sum, other) => sum + other.count, 0);
     const of: { kind: typeof kind; prefix: string; base: number; first: number; last: number }[] = [];
@@ -652,6 +652,7 @@ async function insertEvents(db: Database, seeding: Seeding, earners: SQL, total:
       report(done);
       return { kind, ...range };
     }),
+    1,
   );
   const saleIds = union(written.filter((range) => range.kind === 'sale'));
   const refundIds = await db.transaction(async (tx) => {
