@@ -293,8 +293,8 @@ async function foldRollups(db: Database, seeding: Seeding, ids: EventIds, report
  * the seeded partners' own figures put them, so that at any scale a first run of the performance job at `now`
  * promotes about PROMOTED_SHARE of the bronze and silver partners (revenue over the period at the tier's top
  * quantile) and starts a pending demotion for about DEMOTED_SHARE of the silver and gold ones (active days over
- * the period at or below a bound, gold's above silver's). Active days are whole and few, so their shares come in
- * steps: the period and the two bounds are the combination nearest the share. With tiers 60/30/10 that is about
+ * the period at or below a bound, gold's one day above silver's). Active days are whole and few, so their shares
+ * come in steps: the period and the bound are the combination nearest the share. With tiers 60/30/10 that is about
  * 3% and 7–8% of the active partners. Measured from the day rollups, as the job measures from the events.
  */
 const PROMOTED_SHARE = 0.033;
@@ -332,11 +332,10 @@ async function setPerformanceThresholds(tx: Executor, seeding: Seeding): Promise
     const atMost = (tier: string, bound: number) =>
       rows.filter((row) => row.tier === tier && row.days <= bound).reduce((sum, row) => sum + row.partners, 0);
     const total = rows.reduce((sum, row) => sum + row.partners, 0);
-    for (let silver = 0; silver < 30; silver++) {
-      for (let gold = silver + 1; gold <= silver + 30; gold++) {
-        const miss = Math.abs((atMost('silver', silver) + atMost('gold', gold)) / Math.max(1, total) - DEMOTED_SHARE);
-        if (miss < best.miss) best = { period, silver, gold, miss };
-      }
+    // Gold asks one active day more than silver: a wider gap would pick gold's bound to fill silver's share.
+    for (let silver = 0; silver < 60; silver++) {
+      const miss = Math.abs((atMost('silver', silver) + atMost('gold', silver + 1)) / Math.max(1, total) - DEMOTED_SHARE);
+      if (miss < best.miss) best = { period, silver, gold: silver + 1, miss };
     }
   }
   const { period } = best;
