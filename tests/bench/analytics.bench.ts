@@ -125,7 +125,7 @@ export async function run(): Promise<Row[]> {
   const healthTiming = await compare(
     () => programHealth(scratch.db, admin, healthInput),
     () => programHealth(scratch.db, admin, healthInput, rawSources),
-    { warmup: 0, rounds: 3, extra: 6 },
+    { warmup: 0, rounds: 3 },
   );
   rows.push(
     row(

@@ -100,16 +100,20 @@ export async function revenueHealth(
       from ranked group by currency
     ),
     bottom as (
-      select partners.id as partner_id, pr.currency, coalesce(pp.revenue, 0) as revenue, coalesce(pp.sales, 0) as sales,
-        coalesce(pp.clicks, 0) as clicks,
-        row_number() over (
-          partition by pr.currency
-          order by coalesce(pp.revenue, 0), coalesce(pp.sales, 0), coalesce(pp.clicks, 0), partners.id
-        ) as position
-      from partners
-      join programs pr on pr.id = partners.program_id
-      left join per_partner pp on pp.partner_id = partners.id and pp.currency = pr.currency
-      where ${selection.partners} and partners.status = 'active'
+      select b.partner_id, c.currency, b.revenue, b.sales, b.clicks,
+        row_number() over (partition by c.currency order by b.revenue, b.sales, b.clicks, b.partner_id) as position
+      from (select distinct currency from programs) c
+      cross join lateral (
+        select partners.id as partner_id, coalesce(pp.revenue, 0) as revenue, coalesce(pp.sales, 0) as sales,
+          coalesce(pp.clicks, 0) as clicks
+        from partners
+        join programs pr on pr.id = partners.program_id and pr.currency = c.currency
+        left join per_partner pp on pp.partner_id = partners.id and pp.currency = c.currency
+        where ${selection.partners} and partners.status = 'active'
+        -- Only the lowest few are shown: a top-N sort, not a ranking of every active partner.
+        order by 2, 3, 4, 1
+        limit ${PERFORMERS_SHOWN}
+      ) b
     ),
     performers as (
       select 'top' as side, partner_id, currency, revenue, sales, clicks, position from ranked
