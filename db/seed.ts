@@ -164,7 +164,7 @@ export async function seedBenchData(db: Database, options: BenchSeedOptions): Pr
       insertEvents(db, withSetup, earners, eventCount, progress('events', eventCount)),
     );
     const commissions = await insertCommissions(db, withSetup, earners, ids, progress);
-    await loadDeferringIndexes(db, ['analytics_partner_days', 'analytics_partner_months'], progress, () =>
+    await loadDeferringIndexes(db, ['analytics_partner_days', 'analytics_partner_months', 'analytics_partner_activity'], progress, () =>
       foldRollups(db, withSetup, ids, progress('rollups', 3)),
     );
     progress('thresholds', 1)(0);
@@ -205,9 +205,9 @@ async function bulkWriting(tx: Executor): Promise<void> {
 }
 
 /**
- * Loading into empty tables, builds their secondary indexes once afterwards instead of entry by entry (the bulk-load
- * way: several times faster); into a table with rows, just loads. Constraint indexes stay, and so do the `kept`
- * ones (those the load itself reads, or an ON CONFLICT needs).
+ * Loading into empty tables, builds their indexes once afterwards instead of entry by entry (the bulk-load way:
+ * several times faster); into a table with rows, just loads. The indexes of constraints a foreign key depends on
+ * stay, and so do the `kept` ones (those the load itself reads, or an ON CONFLICT needs).
  */
 async function loadDeferringIndexes<T>(
   db: Database,
@@ -221,15 +221,27 @@ async function loadDeferringIndexes<T>(
     const result = await db.execute<{ empty: boolean }>(sql`select not exists (select 1 from ${sql.identifier(table)}) as empty`);
     if (result.rows[0]!.empty) empty.push(table);
   }
+  // Primary keys and unique constraints no foreign key refers to go too (re-added, so checked, afterwards); those
+  // come first in the rebuild, as a constraint's index does in the schema.
   const deferred = (
-    await db.execute<{ name: string; definition: string }>(sql`
-      select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as definition from pg_index i
-      where i.indrelid::regclass::text = any(${sql.param(empty)}::text[])
-        and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)
-        and not (i.indexrelid::regclass::text = any(${sql.param(kept)}::text[]))
-      order by i.indrelid, i.indexrelid`)
+    await db.execute<{ name: string; drop: string; create: string }>(sql`
+      select name, drop_sql as drop, create_sql as create from (
+        select 0 as rank, c.conrelid as relation, c.conname as name,
+          format('alter table %s drop constraint %I', c.conrelid::regclass, c.conname) as drop_sql,
+          format('alter table %s add constraint %I %s', c.conrelid::regclass, c.conname, pg_get_constraintdef(c.oid)) as create_sql
+        from pg_constraint c
+        where c.conrelid::regclass::text = any(${sql.param(empty)}::text[]) and c.contype in ('p', 'u')
+          and not exists (select 1 from pg_constraint f where f.contype = 'f' and f.conindid = c.conindid)
+        union all
+        select 1, i.indrelid, i.indexrelid::regclass::text, format('drop index %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
+        from pg_index i
+        where i.indrelid::regclass::text = any(${sql.param(empty)}::text[])
+          and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)
+      ) candidates
+      where not (name = any(${sql.param(kept)}::text[]))
+      order by rank, relation, name`)
   ).rows;
-  for (const index of deferred) await db.execute(sql.raw(`drop index ${index.name}`));
+  for (const index of deferred) await db.execute(sql.raw(index.drop));
   try {
     return await load();
   } finally {
@@ -239,8 +251,8 @@ async function loadDeferringIndexes<T>(
     // than two single-process builds side by side).
     for (const [built, index] of deferred.entries()) {
       await db.transaction(async (tx) => {
-        await tx.execute(sql`set local maintenance_work_mem = '512MB'`);
-        await tx.execute(sql.raw(index.definition));
+        await tx.execute(sql`set local maintenance_work_mem = '1GB'`);
+        await tx.execute(sql.raw(index.create));
       });
       report(built + 1);
     }
@@ -251,14 +263,15 @@ async function loadDeferringIndexes<T>(
  * The day, month and activity rollups of the seed's events, each rollup row written once: the seed's partners are
  * new, so they have no rollup rows to add to. It is the backfill of migration 0015, with the definitions ingestion
  * folds by (attributedEvents, eventMeasures): the days and the activity from the events, side by side, then the
- * months summed from the days (a month row is the sum of its day rows; a third of the rows to read).
+ * months summed from the days (a month row is the sum of its day rows). Loaded before their keys are built.
  */
 async function foldRollups(db: Database, seeding: Seeding, ids: EventIds, report: (done: number) => void): Promise<void> {
   const folded = attributedEvents(sql`e.id between ${ids.first} and ${ids.last} and e.external_id like ${`${seeding.tag}-%`}`);
   const run = (statement: SQL) =>
     db.transaction(async (tx) => {
       await bulkWriting(tx);
-      await tx.execute(sql`set local work_mem = '512MB'`);
+      // Hash aggregates of millions of groups, in memory (the tables have no index to fill in key order).
+      await tx.execute(sql`set local work_mem = '768MB'`);
       await tx.execute(statement);
     });
   let done = 0;
@@ -267,7 +280,7 @@ async function foldRollups(db: Database, seeding: Seeding, ids: EventIds, report
       await run(sql`
         insert into analytics_partner_days (partner_id, day, program_id, currency, clicks, leads, sales, refunds, revenue, refunded)
         select partner_id, day, program_id, currency, ${eventMeasures}
-        from (${folded}) folded group by 1, 2, 3, 4 order by 1, 2, 3, 4`);
+        from (${folded}) folded group by 1, 2, 3, 4`);
       report(++done);
       await run(sql`
         insert into analytics_partner_months (partner_id, month, program_id, currency, clicks, leads, sales, refunds, revenue, refunded)
@@ -275,14 +288,14 @@ async function foldRollups(db: Database, seeding: Seeding, ids: EventIds, report
           sum(d.leads)::int, sum(d.sales)::int, sum(d.refunds)::int, sum(d.revenue)::bigint, sum(d.refunded)::bigint
         from analytics_partner_days d join partners p on p.id = d.partner_id
         where ${ofSeed(seeding, 'p')}
-        group by 1, 2, 3, 4 order by 1, 2, 3, 4`);
+        group by 1, 2, 3, 4`);
       report(++done);
     },
     async () => {
       await run(sql`
         insert into analytics_partner_activity (partner_id, first_event_at, last_event_at, first_sale_at)
         select partner_id, min(occurred_at), max(occurred_at), min(occurred_at) filter (where kind = 'sale')
-        from (${folded}) folded where kind <> 'refund' group by partner_id order by partner_id`);
+        from (${folded}) folded where kind <> 'refund' group by partner_id`);
       report(++done);
     },
   ]);
@@ -499,7 +512,7 @@ function partnerRecords(seeding: Seeding, earners: SQL): SQL[] {
   const ours = ofSeed(seeding, 'p');
   const [previous, current] = seeding.agreementVersionIds;
   // The hierarchy has four generations (insertPartners), so a partner has at most three ancestors: the closure is a
-  // chain of three joins up parent_id, no recursion. Rows go in primary-key order, each index page then filled once.
+  // chain of three joins up parent_id, no recursion.
   const closure = sql`
     insert into partner_tree (ancestor_id, descendant_id, depth)
     select up.ancestor_id, p.id, up.depth
@@ -507,8 +520,7 @@ function partnerRecords(seeding: Seeding, earners: SQL): SQL[] {
     left join partners p1 on p1.id = p.parent_id
     left join partners p2 on p2.id = p1.parent_id
     cross join lateral (values (p.id, 0), (p.parent_id, 1), (p1.parent_id, 2), (p2.parent_id, 3)) up(ancestor_id, depth)
-    where up.ancestor_id is not null and ${ours}
-    order by 1, 3, 2`;
+    where up.ancestor_id is not null and ${ours}`;
   const enrollments = sql`
     insert into enrollments (partner_id, program_id, tier, agreement_version_id, enrolled_by, created_at)
     select p.id, p.program_id, p.tier, ${previous}, 'bench-seed', p.enrolled_at
@@ -517,8 +529,7 @@ function partnerRecords(seeding: Seeding, earners: SQL): SQL[] {
     insert into agreement_acceptances (partner_id, agreement_version_id, accepted_at, recorded_by, created_at)
     select p.id, v.id, p.enrolled_at, 'bench-seed', p.enrolled_at
     from (select p.id, p.enrolled_at, random() as u from partners p where p.enrolled_at is not null and ${ours}) p
-    cross join lateral (select ${previous}::uuid as id union all select ${current}::uuid where p.u < 0.85) v
-    order by p.id, v.id`;
+    cross join lateral (select ${previous}::uuid as id union all select ${current}::uuid where p.u < 0.85) v`;
   const documents = sql`
     insert into compliance_documents (partner_id, kind, reference, checksum, issued_on, expires_on, status, reviewed_by,
       reviewed_at, submitted_by, created_at)
@@ -547,14 +558,12 @@ function partnerRecords(seeding: Seeding, earners: SQL): SQL[] {
     from updates u
     cross join lateral (select max(published_at) as at from updates o where o.program_id = u.program_id) latest
     join partners p on p.program_id = u.program_id and p.status = 'active' and p.activated_at < u.published_at
-    where ${ours}
-    order by u.id, p.id`;
+    where ${ours}`;
   const accounts = sql`
     with accounts as (
       insert into accounts (id, name, external_ref)
       select md5(${tag} || '-account-' || k)::uuid, 'Bench Account ' || k, 'bench-' || ${tag} || '-' || k
       from generate_series(1, ${Math.max(1, Math.floor(seeding.partnerCount / 2))}::int) k
-      order by 1
       returning id
     )
     insert into partner_accounts (partner_id, account_id, role, created_at, linked_by, ended_at, ended_by)
