@@ -262,53 +262,43 @@ async function loadDeferringIndexes<T>(
 /**
  * The day, month and activity rollups of the seed's events, each rollup row written once: the seed's partners are
  * new, so they have no rollup rows to add to. It is the backfill of migration 0015, with the definitions ingestion
- * folds by (attributedEvents, eventMeasures): the days and the activity from the events, then the months summed
- * from the days (a month row is the sum of its day rows). Each is folded in CONCURRENCY parts by partner, side by
- * side: a part's hash table then stays in memory (one statement for all the days spilled, and took twice as long).
- * Loaded before the tables' keys are built.
+ * folds by (attributedEvents, eventMeasures): the days and the activity from the events, side by side, then the
+ * months summed from the days (a month row is the sum of its day rows). Loaded before their keys are built.
  */
 async function foldRollups(db: Database, seeding: Seeding, ids: EventIds, report: (done: number) => void): Promise<void> {
-  const parts = Array.from({ length: CONCURRENCY }, (_, part) => part);
-  const inPart = (partnerId: SQL, part: number) => sql`(hashtext(${partnerId}::text) & 1023) % ${CONCURRENCY} = ${part}`;
-  const folded = (part: number) =>
-    attributedEvents(sql`e.id between ${ids.first} and ${ids.last} and e.external_id like ${`${seeding.tag}-%`} and ${inPart(sql`e.partner_id`, part)}`);
-  const statements = (rollup: 'days' | 'months' | 'activity') =>
-    parts.map((part) => {
-      switch (rollup) {
-        case 'days':
-          return sql`
-            insert into analytics_partner_days (partner_id, day, program_id, currency, clicks, leads, sales, refunds, revenue, refunded)
-            select partner_id, day, program_id, currency, ${eventMeasures}
-            from (${folded(part)}) folded group by 1, 2, 3, 4`;
-        case 'activity':
-          return sql`
-            insert into analytics_partner_activity (partner_id, first_event_at, last_event_at, first_sale_at)
-            select partner_id, min(occurred_at), max(occurred_at), min(occurred_at) filter (where kind = 'sale')
-            from (${folded(part)}) folded where kind <> 'refund' group by partner_id`;
-        case 'months':
-          return sql`
-            insert into analytics_partner_months (partner_id, month, program_id, currency, clicks, leads, sales, refunds, revenue, refunded)
-            select d.partner_id, date_trunc('month', d.day::timestamp)::date, d.program_id, d.currency, sum(d.clicks)::int,
-              sum(d.leads)::int, sum(d.sales)::int, sum(d.refunds)::int, sum(d.revenue)::bigint, sum(d.refunded)::bigint
-            from analytics_partner_days d join partners p on p.id = d.partner_id
-            where ${ofSeed(seeding, 'p')} and ${inPart(sql`d.partner_id`, part)}
-            group by 1, 2, 3, 4`;
-      }
+  const folded = attributedEvents(sql`e.id between ${ids.first} and ${ids.last} and e.external_id like ${`${seeding.tag}-%`}`);
+  const run = (statement: SQL) =>
+    db.transaction(async (tx) => {
+      await bulkWriting(tx);
+      // Hash aggregates of millions of groups, in memory (the tables have no index to fill in key order).
+      await tx.execute(sql`set local work_mem = '768MB'`);
+      await tx.execute(statement);
     });
   let done = 0;
-  for (const rollup of ['days', 'activity', 'months'] as const) {
-    await concurrently(
-      statements(rollup).map((statement) => () =>
-        db.transaction(async (tx) => {
-          await bulkWriting(tx);
-          // Hash aggregates of millions of groups, in memory (the tables have no index to fill in key order).
-          await tx.execute(sql`set local work_mem = '768MB'`);
-          await tx.execute(statement);
-        }),
-      ),
-    );
-    report(++done);
-  }
+  await concurrently([
+    async () => {
+      await run(sql`
+        insert into analytics_partner_days (partner_id, day, program_id, currency, clicks, leads, sales, refunds, revenue, refunded)
+        select partner_id, day, program_id, currency, ${eventMeasures}
+        from (${folded}) folded group by 1, 2, 3, 4`);
+      report(++done);
+      await run(sql`
+        insert into analytics_partner_months (partner_id, month, program_id, currency, clicks, leads, sales, refunds, revenue, refunded)
+        select d.partner_id, date_trunc('month', d.day::timestamp)::date, d.program_id, d.currency, sum(d.clicks)::int,
+          sum(d.leads)::int, sum(d.sales)::int, sum(d.refunds)::int, sum(d.revenue)::bigint, sum(d.refunded)::bigint
+        from analytics_partner_days d join partners p on p.id = d.partner_id
+        where ${ofSeed(seeding, 'p')}
+        group by 1, 2, 3, 4`);
+      report(++done);
+    },
+    async () => {
+      await run(sql`
+        insert into analytics_partner_activity (partner_id, first_event_at, last_event_at, first_sale_at)
+        select partner_id, min(occurred_at), max(occurred_at), min(occurred_at) filter (where kind = 'sale')
+        from (${folded}) folded where kind <> 'refund' group by partner_id`);
+      report(++done);
+    },
+  ]);
 }
 
 /**
