@@ -88,8 +88,8 @@ function seedFor(seed: number, offset: number): number {
  */
 const CONCURRENCY = 2;
 
-/** Runs the tasks, `width` at a time, in order of start. */
-async function concurrently<T>(tasks: (() => Promise<T>)[], width = CONCURRENCY): Promise<T[]> {
+/** Runs the tasks, CONCURRENCY at a time, in order of start. */
+async function concurrently<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
   const results: T[] = [];
   let next = 0;
   const worker = async () => {
@@ -98,20 +98,17 @@ async function concurrently<T>(tasks: (() => Promise<T>)[], width = CONCURRENCY)
       results[index] = await tasks[index]!();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(width, tasks.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, tasks.length) }, worker));
   return results;
 }
 
-/** Runs `[first, last]` in slices of `size`, one after the other, reporting the rows done as each slice ends. */
+/** Runs `[first, last]` in slices of `size`, one after the other, reporting each. */
 async function inSlices(first: number, last: number, size: number, report: (done: number) => void, run: (from: number, to: number) => Promise<void>) {
-  const slices: [number, number][] = [];
-  for (let from = first; from <= last; from += size) slices.push([from, Math.min(last, from + size - 1)]);
-  let done = 0;
-  await concurrently(slices.map(([from, to]) => async () => {
+  for (let from = first; from <= last; from += size) {
+    const to = Math.min(last, from + size - 1);
     await run(from, to);
-    done += to - from + 1;
-    report(done);
-  }), 1);
+    report(to - first + 1);
+  }
 }
 
 /**
@@ -170,14 +167,18 @@ export async function seedBenchData(db: Database, options: BenchSeedOptions): Pr
     progress('thresholds', 1)(0);
     await db.transaction((tx) => setPerformanceThresholds(tx, withSetup));
     progress('thresholds', 1)(1);
+    // Statistics, and the visibility map index-only scans need (autovacuum may be off, or not yet come by).
     const tables = await db.execute<{ name: string }>(sql`
-      select relid::regclass::text as name from pg_stat_user_tables order by pg_relation_size(relid) desc`);
+      select relid::regclass::text as name from pg_stat_user_tables
+      where relname <> ${`bench_earners_${tag}`} order by pg_relation_size(relid) desc`);
     const report = progress('analyze', tables.rows.length);
     let analyzed = 0;
-    await concurrently(tables.rows.map(({ name }) => async () => {
-      await db.execute(sql`vacuum analyze ${sql.raw(name)}`);
-      report(++analyzed);
-    }));
+    await concurrently(
+      tables.rows.map(({ name }) => async () => {
+        await db.execute(sql`vacuum analyze ${sql.raw(name)}`);
+        report(++analyzed);
+      }),
+    );
     return {
       tag,
       now,
@@ -641,7 +642,6 @@ async function insertEvents(db: Database, seeding: Seeding, earners: SQL, total:
     { kind: 'lead', prefix: 'l', count: leads },
     { kind: 'sale', prefix: 's', count: sales },
   ];
-  // Every slice of every kind, one after the other.
   const slices = kinds.flatMap(({ kind, prefix, count }, index) => {
     const base = kinds.slice(0, index).reduce((sum, other) => sum + other.count, 0);
     const of: { kind: typeof kind; prefix: string; base: number; first: number; last: number }[] = [];
@@ -649,19 +649,17 @@ async function insertEvents(db: Database, seeding: Seeding, earners: SQL, total:
     return of;
   });
   let done = 0;
-  const written = await concurrently(
-    slices.map(({ kind, prefix, base, first, last }) => async () => {
-      const range = await db.transaction(async (tx) => {
-        await bulkWriting(tx);
-        await seeding.seeded(tx, first + base);
-        return inserting(tx, eventSlice(seeding, earners, earnerCount, kind, prefix, first, last));
-      });
-      done += last - first + 1;
-      report(done);
-      return { kind, ...range };
-    }),
-    1,
-  );
+  const written: (Range & { kind: string })[] = [];
+  for (const { kind, prefix, base, first, last } of slices) {
+    const range = await db.transaction(async (tx) => {
+      await bulkWriting(tx);
+      await seeding.seeded(tx, first + base);
+      return inserting(tx, eventSlice(seeding, earners, earnerCount, kind, prefix, first, last));
+    });
+    written.push({ kind, ...range });
+    done += last - first + 1;
+    report(done);
+  }
   const saleIds = union(written.filter((range) => range.kind === 'sale'));
   const refundIds = await db.transaction(async (tx) => {
     await bulkWriting(tx);
