@@ -15,17 +15,22 @@ export const COMMISSIONS_SYSTEM_ACTOR: Actor = { userId: 'system:commissions', r
  */
 export async function approveDueCommissions(db: Database, now: Date): Promise<{ approved: number }> {
   return db.transaction(async (tx) => {
-    const result = await tx.execute<{ id: number }>(sql`
-      update commissions c set status = 'approved', status_changed_at = ${now.toISOString()}::timestamptz
-      where c.status = 'pending' and c.hold_until <= ${now.toISOString()}::timestamptz and not ${heldByOpenFlag('c')}
-      returning c.id`);
-    const approved = result.rowCount ?? 0;
+    // Counted in SQL: a backlog can be hundreds of thousands of entries, too many to bring back (or to spread into
+    // Math.min, which overflows the stack past ~120k arguments).
+    const result = await tx.execute<{ approved: number; first_id: number | null; last_id: number | null }>(sql`
+      with approved as (
+        update commissions c set status = 'approved', status_changed_at = ${now.toISOString()}::timestamptz
+        where c.status = 'pending' and c.hold_until <= ${now.toISOString()}::timestamptz and not ${heldByOpenFlag('c')}
+        returning c.id
+      )
+      select count(*)::int as approved, min(id) as first_id, max(id) as last_id from approved`);
+    const { approved, first_id: firstId, last_id: lastId } = result.rows[0]!;
     if (approved > 0) {
       await recordActivity(tx, COMMISSIONS_SYSTEM_ACTOR, {
         action: 'commissions.approve_due',
         entityType: 'commission_batch',
         entityId: now.toISOString(),
-        after: { approved, firstId: Math.min(...result.rows.map((row) => row.id)), lastId: Math.max(...result.rows.map((row) => row.id)) },
+        after: { approved, firstId, lastId },
       });
     }
     return { approved };
