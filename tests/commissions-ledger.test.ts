@@ -271,3 +271,25 @@ describe('approval, payout and clawback after payment', () => {
     expect((await balanceOf(seller.id))[0]!.carriedOver).toBeLessThan(0);
   });
 });
+
+describe('the approval job on a large backlog', () => {
+  it('approves 150,000 due entries in one call and audits the range it approved', async () => {
+    const programId = await createProgram(db);
+    const [partner] = (await createChain(db, programId, 1)) as [TestPartner];
+    // What earlier tests left due is approved first, so the call below sees only the backlog.
+    await approveDueCommissions(db, at('2029-12-31T00:00:00Z'));
+    await db.execute(sql`
+      insert into commissions (partner_id, kind, status, amount, currency, hold_until, reason, created_by)
+      select ${partner.id}, 'adjustment', 'pending', 100, 'USD', '2030-01-01T00:00:00Z', 'backlog', 'test'
+      from generate_series(1, 150000)`);
+    const range = await db.execute<{ first: number; last: number }>(sql`
+      select min(id) as first, max(id) as last from commissions where partner_id = ${partner.id}`);
+
+    expect(await approveDueCommissions(db, at('2030-01-01T00:00:00Z'))).toEqual({ approved: 150_000 });
+    const audit = await db.execute<{ after: { approved: number; firstId: number; lastId: number } }>(sql`
+      select after from activity where action = 'commissions.approve_due' and entity_id = '2030-01-01T00:00:00.000Z'`);
+    expect(audit.rows.map((row) => row.after)).toEqual([
+      { approved: 150_000, firstId: range.rows[0]!.first, lastId: range.rows[0]!.last },
+    ]);
+  });
+});
