@@ -14,10 +14,8 @@ import { loadConfig } from '../server/config.js';
 import type { Actor } from '../server/context.js';
 import { attributedEvents, eventMeasures } from '../server/domain/analytics/rollups.js';
 import { accrueCommissions } from '../server/domain/commissions/accrue.js';
-import { recordActivity } from '../server/domain/audit/record.js';
-import { COMMISSIONS_SYSTEM_ACTOR } from '../server/domain/commissions/approve.js';
+import { approveDueIn } from '../server/domain/commissions/approve.js';
 import { reverseForRefunds } from '../server/domain/commissions/reverse.js';
-import { heldByOpenFlag } from '../server/domain/fraud/held.js';
 import { programConfiguration, type ProgramConfiguration } from '../server/domain/programs/configuration.js';
 import { connectDatabase, type Database, type Executor } from './client.js';
 import { startEmbeddedPostgres } from './embedded.js';
@@ -775,7 +773,7 @@ async function insertCommissions(db: Database, seeding: Seeding, earners: SQL, i
       });
       await db.transaction(async (tx) => {
         await bulkWriting(tx);
-        await approveDue(tx, seeding.now);
+        await approveDueIn(tx, seeding.now);
       });
       report(1);
       await db.transaction(async (tx) => {
@@ -813,29 +811,6 @@ async function insertCommissions(db: Database, seeding: Seeding, earners: SQL, i
   );
   const count = await db.execute<{ count: number }>(sql`select count(*)::int as count from commissions where id > ${before}`);
   return count.rows[0]!.count;
-}
-
-/**
- * The approval job's statement (approveDueCommissions) with its audit row: every pending entry whose hold ended by
- * `now` and that no open fraud flag holds. Inlined to run without the rollup trigger, and because the function
- * spreads the approved ids as call arguments, which overflows the stack past ~120k entries.
- */
-async function approveDue(tx: Executor, now: Date): Promise<void> {
-  const result = await tx.execute<{ approved: number; first_id: number | null; last_id: number | null }>(sql`
-    with approved as (
-      update commissions c set status = 'approved', status_changed_at = ${instant(now)}
-      where c.status = 'pending' and c.hold_until <= ${instant(now)} and not ${heldByOpenFlag('c')}
-      returning c.id
-    )
-    select count(*)::int as approved, min(id)::bigint as first_id, max(id)::bigint as last_id from approved`);
-  const { approved, first_id: firstId, last_id: lastId } = result.rows[0]!;
-  if (approved === 0) return;
-  await recordActivity(tx, COMMISSIONS_SYSTEM_ACTOR, {
-    action: 'commissions.approve_due',
-    entityType: 'commission_batch',
-    entityId: now.toISOString(),
-    after: { approved, firstId, lastId },
-  });
 }
 
 function parseArguments(argv: string[]): { partners: number; events: number; seed?: number } {

@@ -13,28 +13,31 @@ export const COMMISSIONS_SYSTEM_ACTOR: Actor = { userId: 'system:commissions', r
  * Approves, in one statement, every pending entry whose hold ended by `now` and that no open fraud flag holds.
  * A pending reversal shares its entry's hold, so the two are approved together. The scheduled job calls this.
  */
-export async function approveDueCommissions(db: Database, now: Date): Promise<{ approved: number }> {
-  return db.transaction(async (tx) => {
-    // Counted in SQL: a backlog can be hundreds of thousands of entries, too many to bring back (or to spread into
-    // Math.min, which overflows the stack past ~120k arguments).
-    const result = await tx.execute<{ approved: number; first_id: number | null; last_id: number | null }>(sql`
-      with approved as (
-        update commissions c set status = 'approved', status_changed_at = ${now.toISOString()}::timestamptz
-        where c.status = 'pending' and c.hold_until <= ${now.toISOString()}::timestamptz and not ${heldByOpenFlag('c')}
-        returning c.id
-      )
-      select count(*)::int as approved, min(id) as first_id, max(id) as last_id from approved`);
-    const { approved, first_id: firstId, last_id: lastId } = result.rows[0]!;
-    if (approved > 0) {
-      await recordActivity(tx, COMMISSIONS_SYSTEM_ACTOR, {
-        action: 'commissions.approve_due',
-        entityType: 'commission_batch',
-        entityId: now.toISOString(),
-        after: { approved, firstId, lastId },
-      });
-    }
-    return { approved };
-  });
+export function approveDueCommissions(db: Database, now: Date): Promise<{ approved: number }> {
+  return db.transaction((tx) => approveDueIn(tx, now));
+}
+
+/** `approveDueCommissions` in the caller's transaction, with its audit row. */
+export async function approveDueIn(tx: Executor, now: Date): Promise<{ approved: number }> {
+  // Counted in SQL: a backlog can be hundreds of thousands of entries, too many to bring back (or to spread into
+  // Math.min, which overflows the stack past ~120k arguments).
+  const result = await tx.execute<{ approved: number; first_id: number | null; last_id: number | null }>(sql`
+    with approved as (
+      update commissions c set status = 'approved', status_changed_at = ${now.toISOString()}::timestamptz
+      where c.status = 'pending' and c.hold_until <= ${now.toISOString()}::timestamptz and not ${heldByOpenFlag('c')}
+      returning c.id
+    )
+    select count(*)::int as approved, min(id) as first_id, max(id) as last_id from approved`);
+  const { approved, first_id: firstId, last_id: lastId } = result.rows[0]!;
+  if (approved > 0) {
+    await recordActivity(tx, COMMISSIONS_SYSTEM_ACTOR, {
+      action: 'commissions.approve_due',
+      entityType: 'commission_batch',
+      entityId: now.toISOString(),
+      after: { approved, firstId, lastId },
+    });
+  }
+  return { approved };
 }
 
 type Entry = { id: number; kind: string; status: string; held: boolean };

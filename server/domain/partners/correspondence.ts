@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { notifications } from '../../../db/schema/notifications.js';
 import { supportTickets, ticketMessages } from '../../../db/schema/tickets.js';
 import type { Executor } from '../../../db/client.js';
+import { ticketMessageColumns } from '../tickets/tickets.js';
 
 /** What erasure leaves in place of free text the partner wrote or was sent. */
 export const ERASED_TEXT = '[erased]';
@@ -23,14 +24,7 @@ export async function ticketsOf(db: Executor, partnerId: string) {
     .where(eq(supportTickets.partnerId, partnerId))
     .orderBy(asc(supportTickets.createdAt), asc(supportTickets.id));
   const messages = await db
-    .select({
-      ticketId: ticketMessages.ticketId,
-      id: ticketMessages.id,
-      author: ticketMessages.author,
-      recordedBy: ticketMessages.recordedBy,
-      body: ticketMessages.body,
-      createdAt: ticketMessages.createdAt,
-    })
+    .select({ ticketId: ticketMessages.ticketId, ...ticketMessageColumns })
     .from(ticketMessages)
     .innerJoin(supportTickets, eq(supportTickets.id, ticketMessages.ticketId))
     .where(eq(supportTickets.partnerId, partnerId))

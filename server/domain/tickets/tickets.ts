@@ -107,18 +107,21 @@ export async function listTickets(db: Executor, ability: AppAbility, input: List
   return toPage(rows, input.limit, (row) => row.id);
 }
 
+/** A ticket message as `tickets.get` and the partner's GDPR export show it. */
+export const ticketMessageColumns = {
+  id: ticketMessages.id,
+  author: ticketMessages.author,
+  recordedBy: ticketMessages.recordedBy,
+  body: ticketMessages.body,
+  createdAt: ticketMessages.createdAt,
+};
+
 export async function getTicket(db: Executor, ability: AppAbility, id: string) {
   const [ticket] = await db.select(ticketColumns).from(supportTickets).where(eq(supportTickets.id, id));
   if (!ticket) throw notFound('Ticket', id);
   if (!ability.can('read', subject('Ticket', { ...ticket } as Record<string, unknown>))) throw forbidden(`Forbidden: you may not read ticket ${id}`);
   const messages = await db
-    .select({
-      id: ticketMessages.id,
-      author: ticketMessages.author,
-      recordedBy: ticketMessages.recordedBy,
-      body: ticketMessages.body,
-      createdAt: ticketMessages.createdAt,
-    })
+    .select(ticketMessageColumns)
     .from(ticketMessages)
     .where(eq(ticketMessages.ticketId, id))
     .orderBy(asc(ticketMessages.createdAt), asc(ticketMessages.id));
