@@ -13,6 +13,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { loadConfig } from '../server/config.js';
 import type { Actor } from '../server/context.js';
 import { attributedEvents, eventMeasures } from '../server/domain/analytics/rollups.js';
+import { resetWindows } from '../server/domain/analytics/windows.js';
 import { accrueCommissions } from '../server/domain/commissions/accrue.js';
 import { approveDueIn } from '../server/domain/commissions/approve.js';
 import { reverseForRefunds } from '../server/domain/commissions/reverse.js';
@@ -162,6 +163,9 @@ export async function seedBenchData(db: Database, options: BenchSeedOptions): Pr
     await loadDeferringIndexes(db, ['analytics_partner_days', 'analytics_partner_months', 'analytics_partner_activity'], progress, () =>
       foldRollups(db, withSetup, ids, progress('rollups', 3)),
     );
+    progress('windows', 1)(0);
+    await resetWindows(db, to.toISOString().slice(0, 10));
+    progress('windows', 1)(1);
     progress('thresholds', 1)(0);
     await db.transaction((tx) => setPerformanceThresholds(tx, withSetup));
     progress('thresholds', 1)(1);

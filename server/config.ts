@@ -51,6 +51,7 @@ const configSchema = z
     COMPLIANCE_CHECKS_EVERY: z.preprocess(emptyAsMissing, z.string().default('1 hour')),
     PERFORMANCE_THRESHOLDS_EVERY: z.preprocess(emptyAsMissing, z.string().default('6 hours')),
     COMMISSION_APPROVAL_EVERY: z.preprocess(emptyAsMissing, z.string().default('15 minutes')),
+    ANALYTICS_WINDOWS_EVERY: z.preprocess(emptyAsMissing, z.string().default('10 minutes')),
     /** Where the partner dashboard lives: links in notifications are built on it. */
     PUBLIC_BASE_URL: z.preprocess(emptyAsMissing, z.url({ protocol: /^https?$/ }).default('http://localhost:3000')),
     /** Outgoing mail (smtp:// or smtps://). Without it, development writes each email to DATA_DIR/outbox/*.eml. */

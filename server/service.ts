@@ -4,6 +4,7 @@ import { connectDatabase, type DatabaseConnection } from '../db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
 import { runMigrations } from '../db/migrate.js';
 import { auditSealJob } from '../jobs/audit-seal.js';
+import { analyticsWindowsJob } from '../jobs/analytics-windows.js';
 import { commissionApprovalJob } from '../jobs/commission-approval.js';
 import { complianceJob } from '../jobs/compliance.js';
 import { notificationDeliveryJob } from '../jobs/notification-delivery.js';
@@ -76,6 +77,7 @@ export async function startService(config: Config): Promise<RunningService> {
           complianceJob(config.COMPLIANCE_CHECKS_EVERY),
           performanceThresholdsJob(config.PERFORMANCE_THRESHOLDS_EVERY),
           commissionApprovalJob(config.COMMISSION_APPROVAL_EVERY),
+          analyticsWindowsJob(config.ANALYTICS_WINDOWS_EVERY),
         ],
         log: app.log.child({ component: 'scheduler' }),
       });

@@ -10,6 +10,7 @@ import { partnerPerformance } from '../server/domain/analytics/partner-performan
 import { programHealth } from '../server/domain/analytics/program-health.js';
 import { referralPerformance } from '../server/domain/analytics/referral-performance.js';
 import { rawSources } from '../server/domain/analytics/sources.js';
+import { rollWindows, windowRows } from '../server/domain/analytics/windows.js';
 import { createTestDatabase } from './helpers/db.js';
 import { callerWith } from './helpers/factories/hierarchy.js';
 import { createChain, createIngestKey, createPartner, createProgram, ingester, uniqueId, type TestPartner } from './helpers/factories/money.js';
@@ -169,5 +170,72 @@ describe('rollups under concurrency', () => {
       select clicks, sales, revenue from analytics_partner_days where partner_id = ${seller!.id} and day = ${day}::date`);
     expect(rows.rows).toEqual([{ clicks: 64, sales: 16, revenue: 2 * (8 * 1_000 + 28) }]);
     expect(await rollupDrift(db)).toEqual([]);
+  });
+});
+
+describe('trailing windows', () => {
+  const DAY = 24 * HOUR;
+  const at = (days: number) => new Date(BASE + days * DAY);
+  const windowTable = async () =>
+    (await db.execute(sql`select * from analytics_partner_windows order by days, program_id, partner_id, currency`)).rows;
+  const zeroRows = async () =>
+    (
+      await db.execute<{ count: number }>(sql`
+        select count(*)::int as count from analytics_partner_windows
+        where clicks = 0 and leads = 0 and sales = 0 and refunds = 0 and revenue = 0 and refunded = 0`)
+    ).rows[0]!.count;
+
+  it('equal the sums of the raw events through late events, daily steps and rebuilds; a second roll changes nothing', async () => {
+    // Never built: a rebuild from the day rollup.
+    expect(await rollWindows(db, at(40))).toEqual({ days: expect.any(Number), rebuilt: 1 });
+    expect(await rollupDrift(db)).toEqual([]);
+    const built = await windowTable();
+    expect(built.length).toBeGreaterThan(0);
+
+    // Late events fold into the windows covering their day; an event of the windows' end day into none yet.
+    const seller = partners[0]!;
+    const late = [
+      { externalId: uniqueId('late'), kind: 'sale' as const, referralCode: seller.referralCode, occurredAt: iso(BASE + 39 * DAY + HOUR), amount: 4_321, currency: 'USD' },
+      { externalId: uniqueId('late'), kind: 'click' as const, referralCode: seller.referralCode, occurredAt: iso(BASE + 12 * DAY) },
+      { externalId: uniqueId('today'), kind: 'click' as const, referralCode: seller.referralCode, occurredAt: iso(BASE + 40 * DAY + HOUR) },
+    ];
+    await ingest(late);
+    expect(await rollupDrift(db)).toEqual([]);
+    const week = await db.execute<{ sales: number }>(sql`
+      select sales from analytics_partner_windows where days = 7 and partner_id = ${seller.id} and program_id = ${programId}`);
+    expect(week.rows[0]!.sales).toBeGreaterThanOrEqual(1);
+
+    // One day, then two at once: stepped, with the rows whose last day left deleted.
+    expect(await rollWindows(db, at(41))).toEqual({ days: 1, rebuilt: 0 });
+    expect(await rollupDrift(db)).toEqual([]);
+    expect(await rollWindows(db, at(43.5))).toEqual({ days: 2, rebuilt: 0 });
+    expect(await rollupDrift(db)).toEqual([]);
+    expect(await zeroRows()).toBe(0);
+
+    // The same day again: nothing to do, nothing changed.
+    const before = await windowTable();
+    expect(await rollWindows(db, at(43.9))).toEqual({ days: 0, rebuilt: 0 });
+    expect(await windowTable()).toEqual(before);
+
+    // More than a week behind: recomputed.
+    expect(await rollWindows(db, at(60))).toEqual({ days: 17, rebuilt: 1 });
+    expect(await rollupDrift(db)).toEqual([]);
+  });
+
+  it('serve a dashboard over exactly a window with the answer computed from the raw events', async () => {
+    const now = at(60.5);
+    for (const days of [30, 365]) {
+      const range = { from: at(60 - days), to: at(60) };
+      const dayRange = { from: iso(BASE + (60 - days) * DAY).slice(0, 10), to: iso(BASE + 60 * DAY).slice(0, 10) };
+      expect(await windowRows(db, dayRange)).not.toBeNull();
+      const health = { programId, dateRange: range };
+      expect(await programHealth(db, admin, health, undefined, now)).toEqual(await programHealth(db, admin, health, rawSources, now));
+      for (const partner of partners) {
+        const input = { partnerId: partner.id, dateRange: range, granularity: 'week' as const };
+        expect(await partnerPerformance(db, admin, input, undefined, now)).toEqual(await partnerPerformance(db, admin, input, rawSources, now));
+      }
+    }
+    // A range one day off a window reads months and days.
+    expect(await windowRows(db, { from: iso(BASE + 31 * DAY).slice(0, 10), to: iso(BASE + 60 * DAY).slice(0, 10) })).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, date, index, integer, pgTable, primaryKey, text, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, date, index, integer, pgTable, primaryKey, text, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { timestamptz } from './columns.js';
 
 /**
@@ -70,6 +70,40 @@ export const analyticsPartnerMonths = pgTable(
       .where(sql`${table.revenue} > 0`),
     check('analytics_partner_months_first_day', sql`extract(day from ${table.month}) = 1`),
   ],
+);
+
+/**
+ * The same measures summed per partner × program × currency over trailing windows of whole UTC days that end where
+ * `analytics_window_state.as_of` says: `days` = N holds [as_of − N, as_of). Ingestion folds a late event into the
+ * windows covering its day; the windows job moves `as_of` on each day (server/domain/analytics/windows.ts). A range
+ * equal to a window is read here, one row per partner, instead of summing months and days.
+ */
+export const analyticsPartnerWindows = pgTable(
+  'analytics_partner_windows',
+  {
+    days: integer('days').notNull(),
+    programId: uuid('program_id').notNull(),
+    partnerId: uuid('partner_id').notNull(),
+    currency: text('currency').notNull(),
+    ...eventMeasures,
+  },
+  (table) => [
+    primaryKey({ columns: [table.days, table.programId, table.partnerId, table.currency] }),
+    // The program percentile reads the sellers in partner order from this index alone.
+    index('analytics_partner_windows_revenue_idx')
+      .on(table.days, table.programId, table.partnerId, table.revenue)
+      .where(sql`${table.revenue} > 0`),
+  ],
+);
+
+/** One row: the day the windows end on (exclusive). No row: no window is kept yet. */
+export const analyticsWindowState = pgTable(
+  'analytics_window_state',
+  {
+    singleton: boolean('singleton').primaryKey().default(true),
+    asOf: date('as_of', { mode: 'string' }).notNull(),
+  },
+  (table) => [check('analytics_window_state_one_row', sql`${table.singleton}`)],
 );
 
 /** Per partner, over all time: first and last click, lead or sale, and the first sale (first conversion). */

@@ -1,13 +1,14 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../../db/client.js';
 import type { DayRange } from './range.js';
+import { attributedEvents, eventMeasures, measureColumns, windowDays } from './rollups.js';
 import { rawSources, rollupSources } from './sources.js';
 
 /** All of time the rollups can hold. */
 const ALL_DAYS: DayRange = { from: '2000-01-01', to: '9999-01-01' };
 
 export type Drift = {
-  rollup: 'days' | 'months' | 'activity' | 'commission_days';
+  rollup: 'days' | 'months' | 'windows' | 'activity' | 'commission_days';
   key: Record<string, unknown>;
   stored: Record<string, unknown> | null;
   recomputed: Record<string, unknown> | null;
@@ -41,6 +42,18 @@ export async function rollupDrift(db: Executor): Promise<Drift[]> {
     ${differences('days', rollupSources.days(ALL_DAYS), rawSources.days(ALL_DAYS), eventKeys, EVENT_MEASURES)}
     union all
     ${differences('months', rollupSources.months(ALL_DAYS), rawSources.months(ALL_DAYS), eventKeys, EVENT_MEASURES)}
+    union all
+    ${differences(
+      'windows',
+      sql`(select days, partner_id, program_id, currency, ${measureColumns} from analytics_partner_windows)`,
+      sql`(
+        select w.days, f.partner_id, f.program_id, f.currency, ${eventMeasures}
+        from (${attributedEvents(sql`true`)}) f join analytics_window_state s on f.day < s.as_of
+        join unnest(${windowDays}) w(days) on f.day >= s.as_of - w.days
+        group by 1, 2, 3, 4)`,
+      ['days', 'partner_id', 'program_id', 'currency'],
+      EVENT_MEASURES,
+    )}
     union all
     select 'activity', json_build_object('partner_id', coalesce(s.partner_id, r.partner_id)),
       case when s.partner_id is null then null else ${times('s')} end,

@@ -6,7 +6,7 @@ import { bucketsOf, resolveRange, type DayRange } from './range.js';
 import type { PartnerPerformanceInput } from './schemas.js';
 import { authorizePartnerAnalytics, loadPartner } from './scope.js';
 import { inSnapshot } from './snapshot.js';
-import { eventPeriods, rollupSources, type AnalyticsSources } from './sources.js';
+import { rangeRows, rollupSources, type AnalyticsSources } from './sources.js';
 
 export interface ActivityCounts {
   clicks: number;
@@ -190,12 +190,13 @@ async function performanceOf(
 
 /**
  * The partner's standing among the program's partners with revenue in the range: every one of them reads its
- * revenue from the partial index of revenue rows, no partner without revenue needs reading.
+ * revenue from a partial index of revenue rows (of the range's window when one is kept, else of its months and
+ * days), no partner without revenue needs reading.
  */
 async function programPercentile(db: Executor, sources: AnalyticsSources, range: DayRange, partnerId: string, programId: string) {
   const result = await db.execute<{ revenue: number; sellers: number; above: number }>(sql`
     with revenue as materialized (
-      select r.partner_id, sum(r.revenue)::bigint as revenue from ${eventPeriods(sources, range, ['partner_id', 'program_id', 'revenue'])} r
+      select r.partner_id, sum(r.revenue)::bigint as revenue from ${await rangeRows(db, sources, range)} r
       where r.program_id = ${programId} and r.revenue > 0 group by r.partner_id
     ),
     mine as (select coalesce((select revenue from revenue where partner_id = ${partnerId}), 0)::bigint as revenue)

@@ -1,13 +1,17 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { splitByMonths, type DayRange } from './range.js';
+import type { Executor } from '../../../db/client.js';
 import { attributedEvents, eventMeasures } from './rollups.js';
+import { windowRows } from './windows.js';
 
 /**
  * Where the analytics queries read their aggregates. Each is a derived table the queries alias and filter:
  * - `days` / `months`: partner_id, period (the day, or the month's first day), program_id, currency, clicks, leads,
  *   sales, refunds, revenue, refunded — for periods in the range;
  * - `activity`: partner_id, first_event_at, last_event_at, first_sale_at;
- * - `commissionDays`: partner_id, day, currency, kind, level, status, amount, entries — for days in the range.
+ * - `commissionDays`: partner_id, day, currency, kind, level, status, amount, entries — for days in the range;
+ * - `window`: partner_id, program_id, currency and the event measures summed over the range, one row per key — when
+ *   a kept trailing window is exactly the range (windows.ts), else null.
  * The procedures read the rollups. `rawSources` computes the very same tables from referral_events and commissions
  * on the fly: what a dashboard would cost without rollups (the benchmark's baseline), and the reference the
  * rollup tests compare against.
@@ -17,6 +21,7 @@ export interface AnalyticsSources {
   months(range: DayRange): SQL;
   activity(): SQL;
   commissionDays(range: DayRange): SQL;
+  window(db: Executor, range: DayRange): Promise<SQL | null>;
 }
 
 const eventColumns = sql.raw('clicks, leads, sales, refunds, revenue, refunded');
@@ -35,6 +40,7 @@ export const rollupSources: AnalyticsSources = {
   commissionDays: (range) => sql`(
     select partner_id, day, currency, kind, level, status, amount, entries from analytics_commission_days
     where day >= ${date(range.from)} and day < ${date(range.to)})`,
+  window: windowRows,
 };
 
 const eventsWithin = (range: DayRange) =>
@@ -63,6 +69,7 @@ export const rawSources: AnalyticsSources = {
     from (${commissionEntries}) c
     where day >= ${date(range.from)} and day < ${date(range.to)}
     group by 1, 2, 3, 4, 5, 6)`,
+  window: async () => null,
 };
 
 const ALL_EVENT_COLUMNS = ['partner_id', 'period', 'program_id', 'currency', 'clicks', 'leads', 'sales', 'refunds', 'revenue', 'refunded'] as const;
@@ -80,4 +87,13 @@ export function eventPeriods(sources: AnalyticsSources, range: DayRange, columns
     parts.map((part) => sql`select ${list} from ${part} piece`),
     sql` union all `,
   )})`;
+}
+
+/**
+ * The range's event measures for queries that sum them per partner: the window's rows when one is exactly the range,
+ * else `eventPeriods` (several rows per key). Columns: partner_id, program_id, currency and the measures.
+ */
+export async function rangeRows(db: Executor, sources: AnalyticsSources, range: DayRange): Promise<SQL> {
+  const columns = ['partner_id', 'program_id', 'currency', 'clicks', 'leads', 'sales', 'refunds', 'revenue', 'refunded'] as const;
+  return (await sources.window(db, range)) ?? eventPeriods(sources, range, columns);
 }

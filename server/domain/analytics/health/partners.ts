@@ -6,7 +6,7 @@ import type { ProgramInForce } from '../../partner-jobs/programs-in-force.js';
 import { rate, type Rate } from '../measures.js';
 import { addDays, daysBetween, type DayRange } from '../range.js';
 import type { Selection } from '../scope.js';
-import { dayStart, type AnalyticsSources } from '../sources.js';
+import { dayStart, rangeRows, type AnalyticsSources } from '../sources.js';
 
 /** Partners of the selection: active now, and who applied (signed up) and was activated in the range. */
 export interface PartnerGrowth {
@@ -90,7 +90,7 @@ export interface Participation {
 }
 
 export async function participation(db: Executor, selection: Selection, sources: AnalyticsSources, range: DayRange): Promise<Participation> {
-  const recent = sources.days({ from: addDays(range.to, -PARTICIPATION_DAYS), to: range.to });
+  const recent = await rangeRows(db, sources, { from: addDays(range.to, -PARTICIPATION_DAYS), to: range.to });
   const end = dayStart(range.to);
   const active = await db.execute<{ active: number; recent: number }>(sql`
     select count(*)::int as active,

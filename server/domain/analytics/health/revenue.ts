@@ -5,7 +5,7 @@ import { piiVisibleSql } from '../../partners/access.js';
 import { rate, type Money, type Rate } from '../measures.js';
 import type { DayRange } from '../range.js';
 import type { Selection } from '../scope.js';
-import { dayStart, eventPeriods, type AnalyticsSources } from '../sources.js';
+import { dayStart, rangeRows, type AnalyticsSources } from '../sources.js';
 
 export const PERFORMERS_SHOWN = 10;
 
@@ -85,7 +85,7 @@ export async function revenueHealth(
       select r.partner_id, r.currency, sum(r.clicks)::bigint as clicks, sum(r.leads)::bigint as leads,
         sum(r.sales)::bigint as sales, sum(r.refunds)::bigint as refunds, sum(r.revenue)::bigint as revenue,
         sum(r.refunded)::bigint as refunded
-      from ${eventPeriods(sources, range)} r where ${selection.rows('r')}
+      from ${await rangeRows(db, sources, range)} r where ${selection.rows('r')}
       group by r.partner_id, r.currency
     ),
     ranked as (
