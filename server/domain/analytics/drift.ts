@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../../db/client.js';
 import type { DayRange } from './range.js';
-import { attributedEvents, eventMeasures, measureColumns, windowDays } from './rollups.js';
+import { attributedEvents, eventMeasures, MEASURES, measureColumns, windowsCovering } from './rollups.js';
 import { rawSources, rollupSources } from './sources.js';
 
 /** All of time the rollups can hold. */
@@ -27,7 +27,7 @@ function differences(rollup: Drift['rollup'], stored: SQL, recomputed: SQL, keys
     where (${sql.raw(zeroed('s'))}) is distinct from (${sql.raw(zeroed('r'))})`;
 }
 
-const EVENT_MEASURES = ['clicks', 'leads', 'sales', 'refunds', 'revenue', 'refunded'];
+const EVENT_MEASURES = [...MEASURES];
 
 /**
  * Compares every rollup with the same figures recomputed from referral_events and commissions; an empty result
@@ -48,8 +48,8 @@ export async function rollupDrift(db: Executor): Promise<Drift[]> {
       sql`(select days, partner_id, program_id, currency, ${measureColumns} from analytics_partner_windows)`,
       sql`(
         select w.days, f.partner_id, f.program_id, f.currency, ${eventMeasures}
-        from (${attributedEvents(sql`true`)}) f join analytics_window_state s on f.day < s.as_of
-        join unnest(${windowDays}) w(days) on f.day >= s.as_of - w.days
+        from (${attributedEvents(sql`true`)}) f cross join analytics_window_state s
+        ${windowsCovering(sql`f.day`, sql`s.as_of`)}
         group by 1, 2, 3, 4)`,
       ['days', 'partner_id', 'program_id', 'currency'],
       EVENT_MEASURES,

@@ -19,10 +19,10 @@ export const eventMeasures = sql`
   coalesce(sum(amount) filter (where kind = 'sale'), 0)::bigint as revenue,
   coalesce(sum(amount) filter (where kind = 'refund'), 0)::bigint as refunded`;
 
-export const measureColumns = sql.raw('clicks, leads, sales, refunds, revenue, refunded');
-export const addMeasures = sql.raw(
-  ['clicks', 'leads', 'sales', 'refunds', 'revenue', 'refunded'].map((column) => `${column} = t.${column} + excluded.${column}`).join(', '),
-);
+/** The measures every event rollup carries, in column order. */
+export const MEASURES = ['clicks', 'leads', 'sales', 'refunds', 'revenue', 'refunded'] as const;
+export const measureColumns = sql.raw(MEASURES.join(', '));
+export const addMeasures = sql.raw(MEASURES.map((column) => `${column} = t.${column} + excluded.${column}`).join(', '));
 
 /**
  * Trailing windows of whole UTC days kept in `analytics_partner_windows`: a week, a month, a quarter and a year,
@@ -32,6 +32,10 @@ export const addMeasures = sql.raw(
  */
 export const WINDOW_DAYS = [7, 30, 90, 365] as const;
 export const windowDays = sql.raw(`array[${WINDOW_DAYS.join(', ')}]`);
+
+/** A join adding `w.days`: each window that covers `day` when the windows end on `asOf`. */
+export const windowsCovering = (day: SQL, asOf: SQL) =>
+  sql`join unnest(${windowDays}) w(days) on ${day} >= ${asOf} - w.days and ${day} < ${asOf}`;
 
 /**
  * The window upsert as a CTE over `folded` (see `rollupUpserts`): an event of a day before `as_of` is added to every
@@ -43,9 +47,8 @@ export const windowUpsert = sql`
     windows as (
       insert into analytics_partner_windows as t (days, program_id, partner_id, currency, ${measureColumns})
       select w.days, f.program_id, f.partner_id, f.currency, ${eventMeasures}
-      from folded f
-      join (select as_of from analytics_window_state for share) s on f.day < s.as_of
-      join unnest(${windowDays}) w(days) on f.day >= s.as_of - w.days
+      from folded f cross join (select as_of from analytics_window_state for share) s
+      ${windowsCovering(sql`f.day`, sql`s.as_of`)}
       group by 1, 2, 3, 4 order by 1, 2, 3, 4
       on conflict (days, program_id, partner_id, currency) do update set ${addMeasures}
     )`;

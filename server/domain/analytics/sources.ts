@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { splitByMonths, type DayRange } from './range.js';
 import type { Executor } from '../../../db/client.js';
-import { attributedEvents, eventMeasures } from './rollups.js';
+import { attributedEvents, eventMeasures, measureColumns as eventColumns } from './rollups.js';
 import { windowRows } from './windows.js';
 
 /**
@@ -24,7 +24,6 @@ export interface AnalyticsSources {
   window(db: Executor, range: DayRange): Promise<SQL | null>;
 }
 
-const eventColumns = sql.raw('clicks, leads, sales, refunds, revenue, refunded');
 const date = (day: string) => sql`${day}::date`;
 /** The instant a UTC day starts, as a timestamptz. */
 export const dayStart = (day: string) => sql`(${day}::date)::timestamp at time zone 'UTC'`;
@@ -94,6 +93,6 @@ export function eventPeriods(sources: AnalyticsSources, range: DayRange, columns
  * else `eventPeriods` (several rows per key). Columns: partner_id, program_id, currency and the measures.
  */
 export async function rangeRows(db: Executor, sources: AnalyticsSources, range: DayRange): Promise<SQL> {
-  const columns = ['partner_id', 'program_id', 'currency', 'clicks', 'leads', 'sales', 'refunds', 'revenue', 'refunded'] as const;
+  const columns = ALL_EVENT_COLUMNS.filter((column) => column !== 'period');
   return (await sources.window(db, range)) ?? eventPeriods(sources, range, columns);
 }

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { AGGREGATE_WORK_MEM, type Database, type Executor } from '../../../db/client.js';
 import { addDays, daysBetween, type DayRange } from './range.js';
-import { addMeasures, measureColumns, WINDOW_DAYS, windowDays } from './rollups.js';
+import { addMeasures, MEASURES, measureColumns, WINDOW_DAYS, windowDays, windowsCovering } from './rollups.js';
 
 /** Further behind than this, the windows job recomputes them from the day rollup instead of stepping day by day. */
 const MAX_STEP_DAYS = 7;
@@ -65,7 +65,7 @@ async function rebuildWindows(tx: Executor, asOf: string): Promise<void> {
     select w.days, d.program_id, d.partner_id, d.currency, ${summedMeasures(sql`1`)}
     from programs p
     join analytics_partner_days d on d.program_id = p.id and d.day >= ${addDays(asOf, -longest)}::date and d.day < ${asOf}::date
-    join unnest(${windowDays}) w(days) on d.day >= ${asOf}::date - w.days
+    ${windowsCovering(sql`d.day`, sql`${asOf}::date`)}
     group by 1, 2, 3, 4`);
 }
 
@@ -86,14 +86,10 @@ async function stepWindows(tx: Executor, day: string): Promise<void> {
     delete from analytics_partner_windows t
     using ${dayRows(leavingDays)} join unnest(${windowDays}) w(days) on ${leaving}
     where t.days = w.days and t.program_id = d.program_id and t.partner_id = d.partner_id and t.currency = d.currency
-      and t.clicks = 0 and t.leads = 0 and t.sales = 0 and t.refunds = 0 and t.revenue = 0 and t.refunded = 0`);
+      and ${sql.raw(MEASURES.map((column) => `t.${column} = 0`).join(' and '))}`);
 }
 
-/** The day rollup's measures summed, each row weighted by `sign`. */
+/** The day rollup's measures summed, each row weighted by `sign` (the insert casts them to the columns' types). */
 function summedMeasures(sign: SQL): SQL {
-  return sql.join(
-    ['clicks', 'leads', 'sales', 'refunds'].map((column) => sql`sum(${sign} * d.${sql.raw(column)})::int`)
-      .concat(['revenue', 'refunded'].map((column) => sql`sum(${sign} * d.${sql.raw(column)})::bigint`)),
-    sql`, `,
-  );
+  return sql.join(MEASURES.map((column) => sql`sum(${sign} * d.${sql.raw(column)})`), sql`, `);
 }
