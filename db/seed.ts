@@ -286,9 +286,10 @@ async function foldRollups(db: Database, seeding: Seeding, ids: EventIds, report
         from (${folded}) folded group by 1, 2, 3, 4`);
       report(++done);
       await run(sql`
-        insert into analytics_partner_months (partner_id, month, program_id, currency, clicks, leads, sales, refunds, revenue, refunded)
+        insert into analytics_partner_months (partner_id, month, program_id, currency, clicks, leads, sales, refunds, revenue, refunded, active_days)
         select d.partner_id, date_trunc('month', d.day::timestamp)::date, d.program_id, d.currency, sum(d.clicks)::int,
-          sum(d.leads)::int, sum(d.sales)::int, sum(d.refunds)::int, sum(d.revenue)::bigint, sum(d.refunded)::bigint
+          sum(d.leads)::int, sum(d.sales)::int, sum(d.refunds)::int, sum(d.revenue)::bigint, sum(d.refunded)::bigint,
+          coalesce(bit_or(1 << (extract(day from d.day)::int - 1)) filter (where d.clicks + d.leads + d.sales > 0), 0)
         from analytics_partner_days d join partners p on p.id = d.partner_id
         where ${ofSeed(seeding, 'p')}
         group by 1, 2, 3, 4`);

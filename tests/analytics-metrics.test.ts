@@ -8,6 +8,7 @@ import { accounts, partnerAccounts } from '../db/schema/partners.js';
 import { accountGrowth } from '../server/domain/analytics/account-growth.js';
 import { partnerPerformance } from '../server/domain/analytics/partner-performance.js';
 import { programHealth } from '../server/domain/analytics/program-health.js';
+import type { Cohort } from '../server/domain/analytics/health/cohorts.js';
 import { referralPerformance } from '../server/domain/analytics/referral-performance.js';
 import {
   accountGrowthInput,
@@ -281,6 +282,21 @@ describe('analytics.programHealth', () => {
       // Q: activated 04-10 and not yet unseen for 60 days.
       { cohort: '2025-04-01', size: 1, activeByMonth: [0], active: 1, atRisk: 0, churned: 0, suspended: 0, churnRate: rate(0, 1, 0) },
     ]);
+  });
+
+  it('counts a partner seen on the first day of the inactivity and churn windows, and unseen one day later', async () => {
+    // E's only activity is a sale on 03-20; program B keeps the default 60 inactivity and 120 churn days.
+    const stateAt = async (end: string) => {
+      const dateRange = { from: new Date('2024-06-01T00:00:00Z'), to: new Date(`${end}T00:00:00Z`) };
+      const health = await programHealth(db, admin, programHealthInput.parse({ programId: programB, dateRange }), undefined, NOW);
+      expect(health.retention.map((cohort) => [cohort.cohort, cohort.size])).toEqual([['2024-06-01', 1]]);
+      const [{ active, atRisk, churned }] = health.retention as [Cohort];
+      return { active, atRisk, churned };
+    };
+    expect(await stateAt('2025-05-19')).toEqual({ active: 1, atRisk: 0, churned: 0 });
+    expect(await stateAt('2025-05-20')).toEqual({ active: 0, atRisk: 1, churned: 0 });
+    expect(await stateAt('2025-07-18')).toEqual({ active: 0, atRisk: 1, churned: 0 });
+    expect(await stateAt('2025-07-19')).toEqual({ active: 0, atRisk: 0, churned: 1 });
   });
 
   it('measures compliance of the active partners: current agreement and valid required documents', async () => {

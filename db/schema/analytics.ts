@@ -52,7 +52,11 @@ export const analyticsPartnerDays = pgTable(
   ],
 );
 
-/** The same per UTC month (`month` is its first day): what ranges of whole months and cohorts read. */
+/**
+ * The same per UTC month (`month` is its first day): what ranges of whole months read. `active_days` has bit d − 1
+ * set when the row holds a click, lead or sale of day d, so retention cohorts answer "active in this month, in
+ * these days?" from one row per month instead of one per day.
+ */
 export const analyticsPartnerMonths = pgTable(
   'analytics_partner_months',
   {
@@ -61,10 +65,11 @@ export const analyticsPartnerMonths = pgTable(
     programId: uuid('program_id').notNull(),
     currency: text('currency').notNull(),
     ...eventMeasures,
+    activeDays: integer('active_days').notNull().default(0),
   },
   (table) => [
     primaryKey({ columns: [table.partnerId, table.month, table.programId, table.currency] }),
-    index('analytics_partner_months_program_rows_idx').on(...programRowColumns(table, table.month)),
+    index('analytics_partner_months_program_rows_idx').on(...programRowColumns(table, table.month), table.activeDays),
     index('analytics_partner_months_revenue_idx')
       .on(table.programId, table.month, table.partnerId, table.revenue)
       .where(sql`${table.revenue} > 0`),

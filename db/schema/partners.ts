@@ -64,6 +64,8 @@ export const partners = pgTable(
     uniqueIndex('partners_referral_code_key').on(table.referralCode),
     index('partners_status_idx').on(table.status, table.createdAt, table.id),
     index('partners_program_tier_idx').on(table.programId, table.tier, table.createdAt, table.id),
+    // Retention cohorts read a program's partners activated in a range from this index alone.
+    index('partners_program_activation_idx').on(table.programId, table.activatedAt, table.id, table.status, table.erasedAt),
     index('partners_manager_idx').on(table.managerId, table.createdAt, table.id),
     index('partners_parent_idx').on(table.parentId),
     index('partners_created_idx').on(table.createdAt, table.id),

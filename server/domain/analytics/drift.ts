@@ -41,7 +41,7 @@ export async function rollupDrift(db: Executor): Promise<Drift[]> {
   const result = await db.execute<Drift>(sql`
     ${differences('days', rollupSources.days(ALL_DAYS), rawSources.days(ALL_DAYS), eventKeys, EVENT_MEASURES)}
     union all
-    ${differences('months', rollupSources.months(ALL_DAYS), rawSources.months(ALL_DAYS), eventKeys, EVENT_MEASURES)}
+    ${differences('months', rollupSources.months(ALL_DAYS), rawSources.months(ALL_DAYS), eventKeys, [...EVENT_MEASURES, 'active_days'])}
     union all
     ${differences(
       'windows',

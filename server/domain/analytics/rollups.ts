@@ -25,6 +25,16 @@ export const measureColumns = sql.raw(MEASURES.join(', '));
 export const addMeasures = sql.raw(MEASURES.map((column) => `${column} = t.${column} + excluded.${column}`).join(', '));
 
 /**
+ * A month row's `active_days` over a group of `attributedEvents` rows: bit d − 1 set for each day d of the month with
+ * a click, lead or sale. Rows fold into a stored one with `|`.
+ */
+export const activeDayBits = sql`coalesce(bit_or(1 << (extract(day from day)::int - 1)) filter (where kind <> 'refund'), 0)`;
+
+/** The `active_days` bits of the days of `month` (its first day, a date) that fall in [from, to). */
+export const activeDaysBetween = (month: SQL, from: SQL, to: SQL) =>
+  sql`((1::bigint << least(greatest(${to} - ${month}, 0), 31)) - (1::bigint << least(greatest(${from} - ${month}, 0), 31)))`;
+
+/**
  * Trailing windows of whole UTC days kept in `analytics_partner_windows`: a week, a month, a quarter and a year,
  * each ending (exclusive) on the state's `as_of` — today once the windows job has run. A dashboard over exactly
  * such a range reads one row per partner there instead of summing its months and edge days: at 1M partners that
@@ -67,10 +77,10 @@ export const rollupUpserts = sql`
       on conflict (partner_id, day, program_id, currency) do update set ${addMeasures}
     ),
     months as (
-      insert into analytics_partner_months as t (partner_id, month, program_id, currency, ${measureColumns})
-      select partner_id, date_trunc('month', day::timestamp)::date, program_id, currency, ${eventMeasures}
+      insert into analytics_partner_months as t (partner_id, month, program_id, currency, ${measureColumns}, active_days)
+      select partner_id, date_trunc('month', day::timestamp)::date, program_id, currency, ${eventMeasures}, ${activeDayBits}
       from folded group by 1, 2, 3, 4 order by 1, 2, 3, 4
-      on conflict (partner_id, month, program_id, currency) do update set ${addMeasures}
+      on conflict (partner_id, month, program_id, currency) do update set ${addMeasures}, active_days = t.active_days | excluded.active_days
     ),
     activity as (
       insert into analytics_partner_activity as t (partner_id, first_event_at, last_event_at, first_sale_at)

@@ -1,13 +1,13 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { splitByMonths, type DayRange } from './range.js';
 import type { Executor } from '../../../db/client.js';
-import { attributedEvents, eventMeasures, measureColumns as eventColumns } from './rollups.js';
+import { activeDayBits, attributedEvents, eventMeasures, measureColumns as eventColumns } from './rollups.js';
 import { windowRows } from './windows.js';
 
 /**
  * Where the analytics queries read their aggregates. Each is a derived table the queries alias and filter:
  * - `days` / `months`: partner_id, period (the day, or the month's first day), program_id, currency, clicks, leads,
- *   sales, refunds, revenue, refunded — for periods in the range;
+ *   sales, refunds, revenue, refunded — for periods in the range; months also `active_days` (see rollups.ts);
  * - `activity`: partner_id, first_event_at, last_event_at, first_sale_at;
  * - `commissionDays`: partner_id, day, currency, kind, level, status, amount, entries — for days in the range;
  * - `window`: partner_id, program_id, currency and the event measures summed over the range, one row per key — when
@@ -33,7 +33,7 @@ export const rollupSources: AnalyticsSources = {
     select partner_id, day as period, program_id, currency, ${eventColumns} from analytics_partner_days
     where day >= ${date(range.from)} and day < ${date(range.to)})`,
   months: (range) => sql`(
-    select partner_id, month as period, program_id, currency, ${eventColumns} from analytics_partner_months
+    select partner_id, month as period, program_id, currency, ${eventColumns}, active_days from analytics_partner_months
     where month >= ${date(range.from)} and month < ${date(range.to)})`,
   activity: () => sql`(select partner_id, first_event_at, last_event_at, first_sale_at from analytics_partner_activity)`,
   commissionDays: (range) => sql`(
@@ -57,7 +57,8 @@ export const rawSources: AnalyticsSources = {
     select partner_id, day as period, program_id, currency, ${eventMeasures}
     from (${eventsWithin(range)}) f group by 1, 2, 3, 4)`,
   months: (range) => sql`(
-    select partner_id, date_trunc('month', day::timestamp)::date as period, program_id, currency, ${eventMeasures}
+    select partner_id, date_trunc('month', day::timestamp)::date as period, program_id, currency, ${eventMeasures},
+      ${activeDayBits} as active_days
     from (${eventsWithin(range)}) f group by 1, 2, 3, 4)`,
   activity: () => sql`(
     select partner_id, min(occurred_at) as first_event_at, max(occurred_at) as last_event_at,

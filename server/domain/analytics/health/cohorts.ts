@@ -3,9 +3,10 @@ import type { Executor } from '../../../../db/client.js';
 import type { ProgramInForce } from '../../partner-jobs/programs-in-force.js';
 import { programRules } from '../../programs/configuration.js';
 import { rate, type Rate } from '../measures.js';
+import { activeDaysBetween } from '../rollups.js';
 import { addDays, bucketOf, bucketsOf, type DayRange } from '../range.js';
 import type { Selection } from '../scope.js';
-import { dayStart, eventPeriods, type AnalyticsSources } from '../sources.js';
+import { dayStart, type AnalyticsSources } from '../sources.js';
 
 /**
  * A monthly activation cohort: the partners of the selection first activated in that UTC month (within the range).
@@ -44,11 +45,11 @@ export async function cohorts(
   }));
   const longest = Math.max(DEFAULT_RULES.churnDays, DEFAULT_RULES.inactivityDays, ...rules.map((rule) => rule.churn_days));
   const end = sql`${range.to}::date`;
-  const unseen = (days: string) => {
-    const window = sql.raw(`c.${days}`);
-    return sql`(s.day is null or s.day < ${end} - ${window}) and c.activated_at < ${dayStart(range.to)} - make_interval(days => ${window})`;
-  };
-  const firstMonth = bucketOf(range.from, 'month');
+  // Seen in the `days` before the end: a bit of the month rows' active days in [end − days, end).
+  const seenWithin = (days: string) =>
+    sql`bool_or(m.active_days & ${activeDaysBetween(sql`m.period`, sql`${end} - ${sql.raw(`c.${days}`)}`, end)} <> 0)`;
+  const unseen = (days: string) =>
+    sql`not coalesce(s.${sql.raw(`seen_${days}`)}, false) and c.activated_at < ${dayStart(range.to)} - make_interval(days => c.${sql.raw(days)})`;
   const result = await db.execute<CohortRow>(sql`
     with rules as (
       select * from jsonb_to_recordset(${JSON.stringify(rules)}::jsonb) as r(program_id uuid, inactivity_days int, churn_days int)
@@ -62,10 +63,12 @@ export async function cohorts(
       where ${selection.partners}
         and partners.activated_at >= ${dayStart(range.from)} and partners.activated_at < ${dayStart(range.to)}
     ),
-    last_seen as (
-      select d.partner_id, max(d.period) as day from ${sources.days({ from: addDays(range.to, -longest), to: range.to })} d
-      where ${selection.rows('d')} and d.clicks + d.leads + d.sales > 0 and d.partner_id in (select id from cohort)
-      group by d.partner_id
+    seen as (
+      select m.partner_id, ${seenWithin('churn_days')} as seen_churn_days, ${seenWithin('inactivity_days')} as seen_inactivity_days
+      from ${sources.months({ from: bucketOf(addDays(range.to, -longest), 'month'), to: range.to })} m
+      join cohort c on c.id = m.partner_id
+      where ${selection.rows('m')}
+      group by m.partner_id
     ),
     classified as (
       select c.cohort, case
@@ -75,21 +78,20 @@ export async function cohorts(
           when ${unseen('inactivity_days')} then 'at_risk'
           else 'active'
         end as state
-      from cohort c left join last_seen s on s.partner_id = c.id
+      from cohort c left join seen s on s.partner_id = c.id
     ),
     monthly as (
-      select distinct r.partner_id, date_trunc('month', r.period::timestamp)::date as month
-      from ${eventPeriods(sources, { from: firstMonth, to: range.to }, ['partner_id', 'period', 'program_id', 'clicks', 'leads', 'sales'])} r
-      where ${selection.rows('r')} and r.clicks + r.leads + r.sales > 0 and r.partner_id in (select id from cohort)
+      select distinct c.cohort, m.partner_id, m.period as month
+      from ${sources.months({ from: bucketOf(range.from, 'month'), to: range.to })} m
+      join cohort c on c.id = m.partner_id and m.period >= c.cohort
+      where ${selection.rows('m')} and m.active_days & ${activeDaysBetween(sql`m.period`, sql`${range.from}::date`, end)} <> 0
     )
     select cohort::text, null as month, count(*)::int as size,
       count(*) filter (where state = 'active')::int as active, count(*) filter (where state = 'at_risk')::int as at_risk,
       count(*) filter (where state = 'churned')::int as churned, count(*) filter (where state = 'suspended')::int as suspended
     from classified group by cohort
     union all
-    select c.cohort::text, m.month::text, count(*)::int, 0, 0, 0, 0
-    from cohort c join monthly m on m.partner_id = c.id and m.month >= c.cohort
-    group by 1, 2`);
+    select cohort::text, month::text, count(*)::int, 0, 0, 0, 0 from monthly group by 1, 2`);
 
   const months = bucketsOf(range, 'month');
   const activeIn = new Map(result.rows.filter((row) => row.month !== null).map((row) => [`${row.cohort}|${row.month}`, row.size]));
