@@ -199,8 +199,12 @@ async function programPercentile(db: Executor, sources: AnalyticsSources, range:
       select r.partner_id, sum(r.revenue)::bigint as revenue from ${await rangeRows(db, sources, range)} r
       where r.program_id = ${programId} and r.revenue > 0 group by r.partner_id
     ),
-    mine as (select coalesce((select revenue from revenue where partner_id = ${partnerId}), 0)::bigint as revenue)
-    select mine.revenue, (select count(*)::int from revenue) as sellers,
+    -- Two passes over the sellers: the partner's revenue with the count, then those at or above it.
+    mine as (
+      select coalesce(max(revenue) filter (where partner_id = ${partnerId}), 0)::bigint as revenue, count(*)::int as sellers
+      from revenue
+    )
+    select mine.revenue, mine.sellers,
       (select count(*)::int from revenue r where r.revenue >= mine.revenue and r.partner_id <> ${partnerId}) as above
     from mine`);
   const row = result.rows[0]!;
