@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { sql, type SQL } from 'drizzle-orm';
 import { loadConfig } from '../server/config.js';
 import type { Actor } from '../server/context.js';
-import { attributedEvents, eventMeasures } from '../server/domain/analytics/rollups.js';
+import { activeDayBit, attributedEvents, eventMeasures } from '../server/domain/analytics/rollups.js';
 import { resetWindows } from '../server/domain/analytics/windows.js';
 import { accrueCommissions } from '../server/domain/commissions/accrue.js';
 import { approveDueIn } from '../server/domain/commissions/approve.js';
@@ -289,7 +289,7 @@ async function foldRollups(db: Database, seeding: Seeding, ids: EventIds, report
         insert into analytics_partner_months (partner_id, month, program_id, currency, clicks, leads, sales, refunds, revenue, refunded, active_days)
         select d.partner_id, date_trunc('month', d.day::timestamp)::date, d.program_id, d.currency, sum(d.clicks)::int,
           sum(d.leads)::int, sum(d.sales)::int, sum(d.refunds)::int, sum(d.revenue)::bigint, sum(d.refunded)::bigint,
-          coalesce(bit_or(1 << (extract(day from d.day)::int - 1)) filter (where d.clicks + d.leads + d.sales > 0), 0)
+          coalesce(bit_or(${activeDayBit(sql`d.day`)}) filter (where d.clicks + d.leads + d.sales > 0), 0)
         from analytics_partner_days d join partners p on p.id = d.partner_id
         where ${ofSeed(seeding, 'p')}
         group by 1, 2, 3, 4`);

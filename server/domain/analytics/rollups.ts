@@ -24,11 +24,14 @@ export const MEASURES = ['clicks', 'leads', 'sales', 'refunds', 'revenue', 'refu
 export const measureColumns = sql.raw(MEASURES.join(', '));
 export const addMeasures = sql.raw(MEASURES.map((column) => `${column} = t.${column} + excluded.${column}`).join(', '));
 
+/** The `active_days` bit of one day (a date): bit d − 1 for day d of its month. */
+export const activeDayBit = (day: SQL) => sql`1 << (extract(day from ${day})::int - 1)`;
+
 /**
  * A month row's `active_days` over a group of `attributedEvents` rows: bit d − 1 set for each day d of the month with
  * a click, lead or sale. Rows fold into a stored one with `|`.
  */
-export const activeDayBits = sql`coalesce(bit_or(1 << (extract(day from day)::int - 1)) filter (where kind <> 'refund'), 0)`;
+export const activeDayBits = sql`coalesce(bit_or(${activeDayBit(sql`day`)}) filter (where kind <> 'refund'), 0)`;
 
 /** The `active_days` bits of the days of `month` (its first day, a date) that fall in [from, to). */
 export const activeDaysBetween = (month: SQL, from: SQL, to: SQL) =>
