@@ -56,6 +56,8 @@ export interface BenchSeed {
 
 const DAY_MS = 86_400_000;
 const PROGRAM_CURRENCIES = ['USD', 'USD', 'USD', 'EUR'];
+/** The share of enrolled partners who accepted the current agreement version (the others, only the previous). */
+const CURRENT_AGREEMENT_SHARE = 0.85;
 const BATCH_ROWS = 2_000_000;
 const SEED_ACTOR: Actor = { userId: 'system:bench-seed', roles: [], requestId: null };
 /** Shares of the events: clicks ≫ leads > sales; refunds are drawn from the sales. */
@@ -393,8 +395,14 @@ interface SeedContext {
 interface Setup {
   programIds: string[];
   managerIds: string[];
-  agreementVersionIds: [string, string];
+  /** The previous and the current agreement version. */
+  agreementVersions: [AgreementVersion, AgreementVersion];
 }
+
+type AgreementVersion = {
+  id: string;
+  version: number;
+};
 
 type Seeding = SeedContext & Setup;
 
@@ -407,13 +415,13 @@ async function createSetup(tx: Executor, context: SeedContext): Promise<Setup> {
     select 'bench-' || ${tag} || '-manager-' || k || '@example.com', 'Bench Manager ' || k, '{partner_manager}'
     from generate_series(1, ${managers}::int) k
     returning id`);
-  const agreements = await tx.execute<{ id: string }>(sql`
+  const agreements = await tx.execute<AgreementVersion>(sql`
     insert into agreement_versions (version, title, body, content_hash, requires_reacceptance, published_by, created_at)
     select coalesce((select max(version) from agreement_versions), 0) + k, 'Bench terms ' || k, 'Terms of the bench program.',
       md5(${tag} || k), true, 'bench-seed', ${instant(from)} - make_interval(days => 400 - 200 * k)
     from generate_series(1, 2) k
     order by k
-    returning id`);
+    returning id, version`);
   const programIds: string[] = [];
   for (const [index, currency] of PROGRAM_CURRENCIES.entries()) {
     const configuration = programConfiguration.parse({
@@ -442,7 +450,7 @@ async function createSetup(tx: Executor, context: SeedContext): Promise<Setup> {
   return {
     programIds,
     managerIds: managerRows.rows.map((row) => row.id),
-    agreementVersionIds: [agreements.rows[0]!.id, agreements.rows[1]!.id],
+    agreementVersions: [agreements.rows[0]!, agreements.rows[1]!],
   };
 }
 
@@ -466,9 +474,11 @@ async function insertPartners(tx: Executor, seeding: Seeding, first: number, las
     partnerId(tag, sql`(${start} + ${programCount} * floor(u_link * ${Math.max(1, Math.floor((end - start) / programCount))})::int + n % ${programCount})`);
   const start = new Date(seeding.from.getTime() - 365 * DAY_MS);
   const span = seeding.to.getTime() - start.getTime();
+  const [previous, current] = seeding.agreementVersions;
   await tx.execute(sql`
     insert into partners (id, referral_code, status, name, email, country, program_id, tier, parent_id, manager_id,
-      verified_at, enrolled_at, setup_completed_at, training_completed_at, activated_at, created_at, updated_at)
+      verified_at, enrolled_at, setup_completed_at, training_completed_at, activated_at, accepted_agreement_version,
+      created_at, updated_at)
     select id, 'B' || ${tag} || '-' || n, status, 'Bench Partner ' || n, 'bench-' || ${tag} || '-' || n || '@example.com',
       (array['US','GB','DE','FR','CA','AU','NL','ES'])[1 + n % 8],
       case when enrolled then (${sql.param(seeding.programIds)}::uuid[])[1 + n % ${programCount}] end,
@@ -480,11 +490,13 @@ async function insertPartners(tx: Executor, seeding: Seeding, first: number, las
       case when status not in ('applied', 'verified', 'rejected', 'enrolled') then created + interval '3 days' end,
       case when status in ('trained', 'active', 'suspended', 'terminated') then created + interval '4 days' end,
       case when status in ('active', 'suspended', 'terminated') then least(created + interval '5 days', ${instant(seeding.to)} - interval '1 hour') end,
+      -- What partnerRecords' acceptances will hold (the trigger keeping it is off while seeding).
+      case when enrolled then case when u_agreement < ${CURRENT_AGREEMENT_SHARE} then ${current.version}::int else ${previous.version}::int end end,
       created, created
     from (
       select *, status not in ('applied', 'verified', 'rejected') as enrolled
       from (
-        select n, ${partnerId(tag, sql`n`)} as id, u_tier, u_manager, created,
+        select n, ${partnerId(tag, sql`n`)} as id, u_tier, u_manager, u_agreement, created,
           case
             when u_status < 0.05 then 'applied' when u_status < 0.08 then 'verified' when u_status < 0.10 then 'enrolled'
             when u_status < 0.12 then 'setup_complete' when u_status < 0.14 then 'trained' when u_status < 0.82 then 'active'
@@ -498,6 +510,7 @@ async function insertPartners(tx: Executor, seeding: Seeding, first: number, las
           end as parent_id
         from (
           select n, random() as u_status, random() as u_tier, random() as u_manager, random() as u_parent, random() as u_link,
+            random() as u_agreement,
             ${instant(start)} + make_interval(secs => (n + random()) / ${count} * ${span / 1000}) as created
           from generate_series(${first}::int, ${last}::int) n
         ) drawn
@@ -514,7 +527,7 @@ async function insertPartners(tx: Executor, seeding: Seeding, first: number, las
 function partnerRecords(seeding: Seeding, earners: SQL): SQL[] {
   const { tag } = seeding;
   const ours = ofSeed(seeding, 'p');
-  const [previous, current] = seeding.agreementVersionIds;
+  const [previous, current] = seeding.agreementVersions;
   // The hierarchy has four generations (insertPartners), so a partner has at most three ancestors: the closure is a
   // chain of three joins up parent_id, no recursion.
   const closure = sql`
@@ -527,13 +540,16 @@ function partnerRecords(seeding: Seeding, earners: SQL): SQL[] {
     where up.ancestor_id is not null and ${ours}`;
   const enrollments = sql`
     insert into enrollments (partner_id, program_id, tier, agreement_version_id, enrolled_by, created_at)
-    select p.id, p.program_id, p.tier, ${previous}, 'bench-seed', p.enrolled_at
+    select p.id, p.program_id, p.tier, ${previous.id}, 'bench-seed', p.enrolled_at
     from partners p where p.program_id is not null and ${ours}`;
   const acceptances = sql`
     insert into agreement_acceptances (partner_id, agreement_version_id, accepted_at, recorded_by, created_at)
     select p.id, v.id, p.enrolled_at, 'bench-seed', p.enrolled_at
-    from (select p.id, p.enrolled_at, random() as u from partners p where p.enrolled_at is not null and ${ours}) p
-    cross join lateral (select ${previous}::uuid as id union all select ${current}::uuid where p.u < 0.85) v`;
+    from partners p
+    cross join lateral (
+      select ${previous.id}::uuid as id union all select ${current.id}::uuid where p.accepted_agreement_version = ${current.version}
+    ) v
+    where p.enrolled_at is not null and ${ours}`;
   const documents = sql`
     insert into compliance_documents (partner_id, kind, reference, checksum, issued_on, expires_on, status, reviewed_by,
       reviewed_at, submitted_by, created_at)

@@ -1,10 +1,16 @@
 import { createMongoAbility, type MongoQuery } from '@casl/ability';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { activity } from '../db/schema/activity.js';
-import { agreementVersions } from '../db/schema/agreements.js';
+import { agreementAcceptances, agreementVersions } from '../db/schema/agreements.js';
 import type { AppAbility } from '../server/auth/abilities.js';
-import { agreementStatus, currentAgreementAccepted, recordAcceptance } from '../server/domain/agreements/acceptances.js';
+import {
+  acceptedCurrentAgreementSql,
+  agreementStatus,
+  currentAgreementAccepted,
+  partnerRowAcceptedCurrentAgreementSql,
+  recordAcceptance,
+} from '../server/domain/agreements/acceptances.js';
 import { currentAgreement, listAgreementVersions, publishAgreement } from '../server/domain/agreements/agreements.js';
 import { pgErrorCode } from '../server/errors.js';
 import { insertUser } from './helpers/factories/hierarchy.js';
@@ -156,6 +162,66 @@ describe('currentAgreementAccepted', () => {
     const partnerId = await insertPartnerRow(empty.db);
     expect(await currentAgreementAccepted(empty.db, partnerId)).toBe(false);
     expect(await currentAgreementAccepted(db, '00000000-0000-4000-8000-000000000000')).toBe(false);
+  });
+});
+
+describe("the partner row's accepted agreement version", () => {
+  /** Per partner, in order: the kept version, and "accepted the current agreement" by the lookup and by the row. */
+  const answers = async (partnerIds: string[]) =>
+    (
+      await db.execute<{ version: number | null; lookup: boolean; row: boolean }>(sql`
+        select partners.accepted_agreement_version as version, ${acceptedCurrentAgreementSql(sql`partners.id`)} as lookup,
+          ${partnerRowAcceptedCurrentAgreementSql} as row
+        from unnest(${sql.param(partnerIds)}::uuid[]) with ordinality k(id, n) join partners on partners.id = k.id
+        order by k.n`)
+    ).rows;
+  const acceptance = (partnerId: string, agreementVersionId: string) => ({
+    partnerId,
+    agreementVersionId,
+    acceptedAt: new Date(),
+    recordedBy: 'test',
+  });
+
+  it('follows acceptances recorded, inserted in bulk and deleted, and answers as the lookup does', async () => {
+    const binding = await publishTerms(db, { requiresReacceptance: true });
+    const [recorded, bulk, older] = [await insertPartnerRow(db), await insertPartnerRow(db), await insertPartnerRow(db)];
+    await accept(recorded, binding.version);
+    const editorial = await publishTerms(db, { requiresReacceptance: false });
+    // One statement, two partners, one of them twice: the later version is kept whatever the row order.
+    await db
+      .insert(agreementAcceptances)
+      .values([acceptance(bulk, editorial.id), acceptance(bulk, binding.id), acceptance(older, binding.id)]);
+    expect(await answers([recorded, bulk, older])).toEqual([
+      { version: binding.version, lookup: true, row: true },
+      { version: editorial.version, lookup: true, row: true },
+      { version: binding.version, lookup: true, row: true },
+    ]);
+
+    const reset = await publishTerms(db, { requiresReacceptance: true });
+    await accept(older, reset.version);
+    expect(await answers([recorded, bulk, older])).toEqual([
+      { version: binding.version, lookup: false, row: false },
+      { version: editorial.version, lookup: false, row: false },
+      { version: reset.version, lookup: true, row: true },
+    ]);
+
+    await db
+      .delete(agreementAcceptances)
+      .where(and(eq(agreementAcceptances.partnerId, older), eq(agreementAcceptances.agreementVersionId, reset.id)));
+    await db.delete(agreementAcceptances).where(eq(agreementAcceptances.partnerId, recorded));
+    expect(await answers([recorded, bulk, older])).toEqual([
+      { version: null, lookup: false, row: false },
+      { version: editorial.version, lookup: false, row: false },
+      { version: binding.version, lookup: false, row: false },
+    ]);
+  });
+
+  it('is false for every partner while no agreement has been published', async () => {
+    const partnerId = await insertPartnerRow(empty.db);
+    const [row] = (
+      await empty.db.execute<{ row: boolean }>(sql`select ${partnerRowAcceptedCurrentAgreementSql} as row from partners where id = ${partnerId}`)
+    ).rows;
+    expect(row).toEqual({ row: false });
   });
 });
 

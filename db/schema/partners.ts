@@ -56,6 +56,11 @@ export const partners = pgTable(
     activatedAt: timestamptz('activated_at'),
     lastActivityAt: timestamptz('last_activity_at'),
     erasedAt: timestamptz('erased_at'),
+    /**
+     * The highest agreement version the partner accepted, kept by a trigger on agreement_acceptances (migration
+     * 0024), so "accepted the current agreement" is a comparison on the row rather than a lookup per partner.
+     */
+    acceptedAgreementVersion: integer('accepted_agreement_version'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -64,8 +69,16 @@ export const partners = pgTable(
     uniqueIndex('partners_referral_code_key').on(table.referralCode),
     index('partners_status_idx').on(table.status, table.createdAt, table.id),
     index('partners_program_tier_idx').on(table.programId, table.tier, table.createdAt, table.id),
-    // Retention cohorts read a program's partners activated in a range from this index alone.
-    index('partners_program_activation_idx').on(table.programId, table.activatedAt, table.id, table.status, table.erasedAt),
+    // Retention cohorts (a program's partners activated in a range) and the compliance rate (a program's active
+    // partners and their accepted agreement version) read this index alone.
+    index('partners_program_analytics_idx').on(
+      table.programId,
+      table.activatedAt,
+      table.id,
+      table.status,
+      table.erasedAt,
+      table.acceptedAgreementVersion,
+    ),
     index('partners_manager_idx').on(table.managerId, table.createdAt, table.id),
     index('partners_parent_idx').on(table.parentId),
     index('partners_created_idx').on(table.createdAt, table.id),

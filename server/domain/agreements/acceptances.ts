@@ -42,6 +42,12 @@ export function acceptedCurrentAgreementSql(partnerId: Column | SQL): SQL {
   return sql`exists (select 1 from ${acceptedVersionsOf(id)} and ${versionNumber} >= ${requiredVersionSql})`;
 }
 
+/**
+ * `acceptedCurrentAgreementSql` read from the partners row (unaliased) instead: its `accepted_agreement_version`,
+ * which a trigger on agreement_acceptances keeps (migration 0024). For scans over many partners.
+ */
+export const partnerRowAcceptedCurrentAgreementSql = sql`coalesce(${qualified(partners.acceptedAgreementVersion)} >= ${requiredVersionSql}, false)`;
+
 /** See `acceptedCurrentAgreementSql`. False for a partner that does not exist. */
 export async function currentAgreementAccepted(db: Executor, partnerId: string): Promise<boolean> {
   const result = await db.execute<{ accepted: boolean }>(

@@ -8,7 +8,7 @@ import { rawSources, rollupSources } from './sources.js';
 const ALL_DAYS: DayRange = { from: '2000-01-01', to: '9999-01-01' };
 
 export type Drift = {
-  rollup: 'days' | 'months' | 'windows' | 'activity' | 'commission_days';
+  rollup: 'days' | 'months' | 'windows' | 'activity' | 'commission_days' | 'accepted_agreement_version';
   key: Record<string, unknown>;
   stored: Record<string, unknown> | null;
   recomputed: Record<string, unknown> | null;
@@ -30,7 +30,8 @@ function differences(rollup: Drift['rollup'], stored: SQL, recomputed: SQL, keys
 const EVENT_MEASURES = [...MEASURES];
 
 /**
- * Compares every rollup with the same figures recomputed from referral_events and commissions; an empty result
+ * Compares every rollup with the same figures recomputed from referral_events and commissions (and each partner's
+ * accepted agreement version with its acceptances); an empty result
  * means they agree. A full scan of the raw tables: for tests, the bench seed and an operator's spot check, never
  * for a dashboard. Activity times are compared as stored (an absent row equals one of nulls).
  */
@@ -67,6 +68,11 @@ export async function rollupDrift(db: Executor): Promise<Drift[]> {
       rawSources.commissionDays(ALL_DAYS),
       ['partner_id', 'day', 'currency', 'kind', 'level', 'status'],
       ['amount', 'entries'],
-    )}`);
+    )}
+    union all
+    select 'accepted_agreement_version', json_build_object('partner_id', p.id),
+      json_build_object('version', p.accepted_agreement_version), json_build_object('version', a.version)
+    from partners p left join partner_accepted_agreement_versions a on a.partner_id = p.id
+    where p.accepted_agreement_version is distinct from a.version`);
   return result.rows;
 }

@@ -3,6 +3,7 @@ import { splitByMonths, type DayRange } from './range.js';
 import type { Executor } from '../../../db/client.js';
 import { activeDayBits, attributedEvents, eventMeasures, measureColumns as eventColumns } from './rollups.js';
 import { windowRows } from './windows.js';
+import { acceptedCurrentAgreementSql, partnerRowAcceptedCurrentAgreementSql } from '../agreements/acceptances.js';
 
 /**
  * Where the analytics queries read their aggregates. Each is a derived table the queries alias and filter:
@@ -11,7 +12,8 @@ import { windowRows } from './windows.js';
  * - `activity`: partner_id, first_event_at, last_event_at, first_sale_at;
  * - `commissionDays`: partner_id, day, currency, kind, level, status, amount, entries — for days in the range;
  * - `window`: partner_id, program_id, currency and the event measures summed over the range, one row per key — when
- *   a kept trailing window is exactly the range (windows.ts), else null.
+ *   a kept trailing window is exactly the range (windows.ts), else null;
+ * - `agreementAccepted`: a condition on the (unaliased) partners table: the partner accepted the current agreement.
  * The procedures read the rollups. `rawSources` computes the very same tables from referral_events and commissions
  * on the fly: what a dashboard would cost without rollups (the benchmark's baseline), and the reference the
  * rollup tests compare against.
@@ -22,6 +24,7 @@ export interface AnalyticsSources {
   activity(): SQL;
   commissionDays(range: DayRange): SQL;
   window(db: Executor, range: DayRange): Promise<SQL | null>;
+  agreementAccepted: SQL;
 }
 
 const date = (day: string) => sql`${day}::date`;
@@ -40,6 +43,7 @@ export const rollupSources: AnalyticsSources = {
     select partner_id, day, currency, kind, level, status, amount, entries from analytics_commission_days
     where day >= ${date(range.from)} and day < ${date(range.to)})`,
   window: windowRows,
+  agreementAccepted: partnerRowAcceptedCurrentAgreementSql,
 };
 
 const eventsWithin = (range: DayRange) =>
@@ -70,6 +74,7 @@ export const rawSources: AnalyticsSources = {
     where day >= ${date(range.from)} and day < ${date(range.to)}
     group by 1, 2, 3, 4, 5, 6)`,
   window: async () => null,
+  agreementAccepted: acceptedCurrentAgreementSql(sql`partners.id`),
 };
 
 const ALL_EVENT_COLUMNS = ['partner_id', 'period', 'program_id', 'currency', 'clicks', 'leads', 'sales', 'refunds', 'revenue', 'refunded'] as const;

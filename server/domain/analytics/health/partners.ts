@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../../../db/client.js';
-import { acceptedCurrentAgreementSql } from '../../agreements/acceptances.js';
 import { hasValidDocumentSql, requiredDocumentsSql } from '../../compliance-jobs/required-documents.js';
 import type { ProgramInForce } from '../../partner-jobs/programs-in-force.js';
 import { rate, type Rate } from '../measures.js';
@@ -50,21 +49,30 @@ export interface ComplianceHealth {
   rate: Rate;
 }
 
-export async function complianceHealth(db: Executor, selection: Selection, programs: ProgramInForce[], today: string): Promise<ComplianceHealth> {
+export async function complianceHealth(
+  db: Executor,
+  selection: Selection,
+  sources: AnalyticsSources,
+  programs: ProgramInForce[],
+  today: string,
+): Promise<ComplianceHealth> {
+  // Partners of programs requiring no document skip the document lookups.
+  const requiring = programs.filter((program) => program.configuration.rules.requiredDocuments.length > 0).map((program) => program.id);
   const result = await db.execute<{ active: number; agreement: number; documents: number; compliant: number }>(sql`
-    with required as (${requiredDocumentsSql(programs)}),
-    active as materialized (
-      select partners.id,
-        ${acceptedCurrentAgreementSql(sql`partners.id`)} as agreement,
-        not exists (
+    with required as (${requiredDocumentsSql(programs)})
+    select count(*)::int as active, count(*) filter (where agreement)::int as agreement,
+      count(*) filter (where documents)::int as documents, count(*) filter (where agreement and documents)::int as compliant
+    from (
+      select
+        ${sources.agreementAccepted} as agreement,
+        partners.program_id is null or partners.program_id <> all(${sql.param(requiring)}::uuid[]) or not exists (
           select 1 from required r
           where r.program_id = partners.program_id and not ${hasValidDocumentSql(sql`partners.id`, sql`r.kind`, today)}
         ) as documents
       from partners where ${selection.partners} and partners.status = 'active'
-    )
-    select count(*)::int as active, count(*) filter (where agreement)::int as agreement,
-      count(*) filter (where documents)::int as documents, count(*) filter (where agreement and documents)::int as compliant
-    from active`);
+      -- Each partner's conditions are evaluated once, not once per count they feed.
+      offset 0
+    ) active`);
   const row = result.rows[0]!;
   return {
     activePartners: row.active,
