@@ -196,7 +196,7 @@ async function performanceOf(
 async function programPercentile(db: Executor, sources: AnalyticsSources, range: DayRange, partnerId: string, programId: string) {
   const result = await db.execute<{ revenue: number; sellers: number; above: number }>(sql`
     with revenue as materialized (
-      select r.partner_id, sum(r.revenue)::bigint as revenue from ${await rangeRows(db, sources, range)} r
+      select r.partner_id, sum(r.revenue)::bigint as revenue from ${(await rangeRows(db, sources, range)).rows} r
       where r.program_id = ${programId} and r.revenue > 0 group by r.partner_id
     ),
     -- Two passes over the sellers: the partner's revenue with the count, then those at or above it.

@@ -95,10 +95,12 @@ export function eventPeriods(sources: AnalyticsSources, range: DayRange, columns
 }
 
 /**
- * The range's event measures for queries that sum them per partner: the window's rows when one is exactly the range,
- * else `eventPeriods` (several rows per key). Columns: partner_id, program_id, currency and the measures.
+ * The range's event measures for queries that sum them per partner: the window's rows when one is exactly the range
+ * (`onePerKey`: one row per partner, program and currency), else `eventPeriods` (several rows per key). Columns:
+ * partner_id, program_id, currency and the measures.
  */
-export async function rangeRows(db: Executor, sources: AnalyticsSources, range: DayRange): Promise<SQL> {
+export async function rangeRows(db: Executor, sources: AnalyticsSources, range: DayRange): Promise<{ rows: SQL; onePerKey: boolean }> {
   const columns = ALL_EVENT_COLUMNS.filter((column) => column !== 'period');
-  return (await sources.window(db, range)) ?? eventPeriods(sources, range, columns);
+  const window = await sources.window(db, range);
+  return window ? { rows: window, onePerKey: true } : { rows: eventPeriods(sources, range, columns), onePerKey: false };
 }

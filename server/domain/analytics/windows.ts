@@ -66,7 +66,9 @@ async function rebuildWindows(tx: Executor, asOf: string): Promise<void> {
     from programs p
     join analytics_partner_days d on d.program_id = p.id and d.day >= ${addDays(asOf, -longest)}::date and d.day < ${asOf}::date
     ${windowsCovering(sql`d.day`, sql`${asOf}::date`)}
-    group by 1, 2, 3, 4`);
+    group by 1, 2, 3, 4
+    -- In key order, so a window's rows of one program lie together (dashboards read them by program).
+    order by 1, 2, 3, 4`);
 }
 
 /** Moves every window from ending on `day` to ending on the day after: `day` enters, `day` − N leaves window N. */

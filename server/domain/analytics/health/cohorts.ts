@@ -80,11 +80,17 @@ export async function cohorts(
         end as state
       from cohort c left join seen s on s.partner_id = c.id
     ),
-    monthly as (
-      select distinct c.cohort, m.partner_id, m.period as month
+    -- The partners active in each month, once each (a partner has a row per currency): grouped in the rollup's
+    -- (program, month, partner) index order, before the join, a stream rather than a hash of every row.
+    active_months as (
+      select m.period as month, m.partner_id
       from ${sources.months({ from: bucketOf(range.from, 'month'), to: range.to })} m
-      join cohort c on c.id = m.partner_id and m.period >= c.cohort
       where ${selection.rows('m')} and m.active_days & ${activeDaysBetween(sql`m.period`, sql`${range.from}::date`, end)} <> 0
+      group by m.period, m.partner_id
+    ),
+    monthly as (
+      select c.cohort, m.partner_id, m.month
+      from active_months m join cohort c on c.id = m.partner_id and m.month >= c.cohort
     )
     select cohort::text, null as month, count(*)::int as size,
       count(*) filter (where state = 'active')::int as active, count(*) filter (where state = 'at_risk')::int as at_risk,

@@ -98,13 +98,14 @@ export interface Participation {
 }
 
 export async function participation(db: Executor, selection: Selection, sources: AnalyticsSources, range: DayRange): Promise<Participation> {
-  const recent = await rangeRows(db, sources, { from: addDays(range.to, -PARTICIPATION_DAYS), to: range.to });
+  const { rows: recent } = await rangeRows(db, sources, { from: addDays(range.to, -PARTICIPATION_DAYS), to: range.to });
   const end = dayStart(range.to);
   const active = await db.execute<{ active: number; recent: number }>(sql`
-    select count(*)::int as active,
-      count(*) filter (where partners.id in (
-        select d.partner_id from ${recent} d where ${selection.rows('d')} and d.clicks + d.leads + d.sales > 0))::int as recent
-    from partners where ${selection.partners} and partners.status = 'active'`);
+    select count(*)::int as active, count(r.partner_id)::int as recent
+    from partners left join (
+      select distinct d.partner_id from ${recent} d where ${selection.rows('d')} and d.clicks + d.leads + d.sales > 0
+    ) r on r.partner_id = partners.id
+    where ${selection.partners} and partners.status = 'active'`);
   const acknowledged = await db.execute<{ updates: number; recipients: number; acknowledged: number }>(sql`
     with latest as (
       select distinct on (u.program_id) u.id from program_updates u

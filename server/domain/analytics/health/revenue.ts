@@ -80,24 +80,45 @@ export async function revenueHealth(
   sources: AnalyticsSources,
   range: DayRange,
 ): Promise<{ quality: Quality; concentration: RevenueConcentration[]; performers: Performers[] }> {
+  const { rows, onePerKey } = await rangeRows(db, sources, range);
+  // A kept window's rows of one program are one per partner and currency already: nothing to sum.
+  const perPartner =
+    onePerKey && selection.programId
+      ? sql`select r.partner_id, r.currency, r.clicks, r.leads, r.sales, r.refunds, r.revenue, r.refunded
+          from ${rows} r where ${selection.rows('r')}`
+      : sql`select r.partner_id, r.currency, sum(r.clicks)::bigint as clicks, sum(r.leads)::bigint as leads,
+          sum(r.sales)::bigint as sales, sum(r.refunds)::bigint as refunds, sum(r.revenue)::bigint as revenue,
+          sum(r.refunded)::bigint as refunded
+          from ${rows} r where ${selection.rows('r')}
+          group by r.partner_id, r.currency`;
   const revenue = await db.execute<{ partners_with_activity: number; currencies: CurrencyRow[]; performers: PerformerRow[] }>(sql`
-    with per_partner as materialized (
-      select r.partner_id, r.currency, sum(r.clicks)::bigint as clicks, sum(r.leads)::bigint as leads,
-        sum(r.sales)::bigint as sales, sum(r.refunds)::bigint as refunds, sum(r.revenue)::bigint as revenue,
-        sum(r.refunded)::bigint as refunded
-      from ${await rangeRows(db, sources, range)} r where ${selection.rows('r')}
-      group by r.partner_id, r.currency
-    ),
-    ranked as (
-      select p.*, row_number() over (partition by currency order by revenue desc, sales desc, partner_id) as position,
-        count(*) filter (where revenue > 0) over (partition by currency) as sellers
-      from per_partner p
-    ),
+    with per_partner as materialized (${perPartner}),
     per_currency as (
       select currency, sum(sales)::bigint as sales, sum(refunds)::bigint as refunds, sum(revenue)::bigint as revenue,
-        sum(refunded)::bigint as refunded, max(sellers)::int as sellers, ceil(max(sellers) / 10.0)::int as top_partners,
-        coalesce(sum(revenue) filter (where revenue > 0 and position <= ceil(sellers / 10.0)), 0)::bigint as top_revenue
-      from ranked group by currency
+        sum(refunded)::bigint as refunded, count(*) filter (where revenue > 0)::int as sellers,
+        ceil(count(*) filter (where revenue > 0) / 10.0)::int as top_partners
+      from per_partner group by currency
+    ),
+    -- The top tenth's revenue is the sum of that many largest revenues: ties among them do not change it, so the
+    -- ranking needs no tie-breaker (a cheaper sort than the performers' order).
+    top_tenth as (
+      select r.currency, sum(r.revenue)::bigint as top_revenue
+      from (
+        select currency, revenue, row_number() over (partition by currency order by revenue desc) as position
+        from per_partner where revenue > 0
+      ) r join per_currency c using (currency)
+      where r.position <= c.top_partners
+      group by r.currency
+    ),
+    top as (
+      select t.*, row_number() over (partition by t.currency order by t.revenue desc, t.sales desc, t.partner_id) as position
+      from per_currency c
+      cross join lateral (
+        select p.partner_id, p.currency, p.revenue, p.sales, p.clicks from per_partner p
+        where p.currency = c.currency and p.revenue > 0
+        order by p.revenue desc, p.sales desc, p.partner_id
+        limit ${PERFORMERS_SHOWN}
+      ) t
     ),
     bottom as (
       select b.partner_id, c.currency, b.revenue, b.sales, b.clicks,
@@ -116,14 +137,19 @@ export async function revenueHealth(
       ) b
     ),
     performers as (
-      select 'top' as side, partner_id, currency, revenue, sales, clicks, position from ranked
-      where position <= ${PERFORMERS_SHOWN} and revenue > 0
+      select 'top' as side, partner_id, currency, revenue, sales, clicks, position from top
       union all
       select 'bottom', partner_id, currency, revenue, sales, clicks, position from bottom where position <= ${PERFORMERS_SHOWN}
     )
     select
-      (select count(distinct partner_id)::int from per_partner where clicks + leads + sales > 0) as partners_with_activity,
-      (select coalesce(json_agg(c order by c.currency), '[]') from per_currency c) as currencies,
+      -- Rows are one per partner and currency: in one currency, one per partner.
+      case when (select count(*) from per_currency) <= 1
+        then (select count(*)::int from per_partner where clicks + leads + sales > 0)
+        else (select count(*)::int from (select partner_id from per_partner where clicks + leads + sales > 0 group by partner_id) a)
+      end as partners_with_activity,
+      (select coalesce(json_agg(c order by c.currency), '[]')
+        from (select c.*, coalesce(t.top_revenue, 0) as top_revenue from per_currency c left join top_tenth t using (currency)) c)
+        as currencies,
       (select coalesce(json_agg(json_build_object(
           'side', f.side, 'currency', f.currency, 'partnerId', f.partner_id, 'referralCode', p.referral_code,
           'name', p.name, 'revenue', f.revenue, 'conversions', f.sales, 'clicks', f.clicks
