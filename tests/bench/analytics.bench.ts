@@ -154,7 +154,7 @@ export async function run(): Promise<Row[]> {
     const listTiming = await compare(
       () => listPartners(scratch.db, ability, listInput).then(() => true),
       () => Promise.all(statements.map((statement) => scratch.pool.query(statement.sql, statement.params))).then(() => true),
-      { warmup: 20, rounds: 100 },
+      { warmup: 5, rounds: 30 },
     );
     rows.push(
       row(
