@@ -32,6 +32,28 @@ interface Measured {
   repeatRunMs?: number;
   statementMs: number;
   counts: Record<string, number>;
+  /** What the last first run wrote to the WAL, and the checkpoints that happened meanwhile. */
+  wal: WalUse;
+}
+
+interface WalUse {
+  bytes: number;
+  checkpoints: number;
+}
+
+/** WAL written and checkpoints started (timed or requested) while `work` runs, server-wide. */
+async function walUseOf(db: Database, work: () => Promise<void>): Promise<WalUse> {
+  const position = async () =>
+    (
+      await db.execute<{ lsn: string; checkpoints: number }>(
+        sql`select pg_current_wal_lsn()::text as lsn, (checkpoints_timed + checkpoints_req)::int as checkpoints from pg_stat_bgwriter`,
+      )
+    ).rows[0]!;
+  const before = await position();
+  await work();
+  const after = await position();
+  const written = await db.execute<{ bytes: number }>(sql`select pg_wal_lsn_diff(${after.lsn}::pg_lsn, ${before.lsn}::pg_lsn)::bigint as bytes`);
+  return { bytes: written.rows[0]!.bytes, checkpoints: after.checkpoints - before.checkpoints };
 }
 
 async function timeMs(work: () => Promise<unknown>): Promise<number> {
@@ -83,10 +105,13 @@ async function measure(name: DatasetName): Promise<Measured> {
   const statements = await metricsStatements(dataset, now);
   const times = { first: [] as number[], repeat: [] as number[], statement: [] as number[] };
   let counts: Record<string, number> = {};
+  let wal: WalUse = { bytes: 0, checkpoints: 0 };
   try {
     for (let round = 0; round < ROUNDS[name]; round++) {
       await restore(db);
-      times.first.push(await timeMs(async () => (counts = await runPerformanceThresholds(db, now))));
+      wal = await walUseOf(db, async () => {
+        times.first.push(await timeMs(async () => (counts = await runPerformanceThresholds(db, now))));
+      });
       if (REPEATED[name]) times.repeat.push(await timeMs(() => runPerformanceThresholds(db, now)));
       times.statement.push(await timeMs(statements));
     }
@@ -94,10 +119,11 @@ async function measure(name: DatasetName): Promise<Measured> {
     await restore(db);
   }
   if ((counts.promoted ?? 0) + (counts.demotionsPending ?? 0) === 0) throw new Error(`the job changed nothing: ${JSON.stringify(counts)}`);
-  return { dataset, firstRunMs: median(times.first), repeatRunMs: REPEATED[name] ? median(times.repeat) : undefined, statementMs: median(times.statement), counts };
+  return { dataset, firstRunMs: median(times.first), repeatRunMs: REPEATED[name] ? median(times.repeat) : undefined, statementMs: median(times.statement), counts, wal };
 }
 
 const ms = (value: number) => `${value.toFixed(0)} ms`;
+const walOf = ({ wal }: Measured) => `${Math.round(wal.bytes / 1e6).toLocaleString('en-US')} MB of WAL, ${wal.checkpoints} checkpoint(s)`;
 const share = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
 
 function changes({ counts, dataset }: Measured): string {
@@ -139,7 +165,8 @@ export async function run(): Promise<BenchRow[]> {
       sideB: `${one}: ${ms(small.firstRunMs)}`,
       note:
         `ratio = 10 × time(1×) ÷ time(10×), 1.0 is linear; goal: 10× the partners within 12× the time. The statements alone: ` +
-        `${ms(large.statementMs)} at ${ten} vs ${ms(small.statementMs)} at ${one} (${(large.statementMs / small.statementMs).toFixed(1)}×). ${changes(large)}`,
+        `${ms(large.statementMs)} at ${ten} vs ${ms(small.statementMs)} at ${one} (${(large.statementMs / small.statementMs).toFixed(1)}×). ` +
+        `A first run wrote ${walOf(large)} at ${ten}, ${walOf(small)} at ${one}. ${changes(large)}`,
     },
   ];
 }
