@@ -216,6 +216,39 @@ describe("the partner row's accepted agreement version", () => {
     ]);
   });
 
+  it("refuses to move an acceptance to another partner or version, or to change when and by whom it was recorded; erasure's update passes", async () => {
+    const version = await publishTerms(db, { requiresReacceptance: true });
+    const [partnerId, other] = [await insertPartnerRow(db), await insertPartnerRow(db)];
+    const { id } = await accept(partnerId, version.version);
+    const older = await db
+      .select({ id: agreementVersions.id })
+      .from(agreementVersions)
+      .where(sql`${agreementVersions.version} < ${version.version}`)
+      .limit(1);
+    const rewrites = {
+      partnerId: other,
+      agreementVersionId: older[0]!.id,
+      acceptedAt: new Date('2020-01-01T00:00:00Z'),
+      recordedBy: 'someone-else',
+      recordedAt: new Date('2020-01-01T00:00:00Z'),
+    };
+    for (const [column, value] of Object.entries(rewrites)) {
+      const error = await db
+        .update(agreementAcceptances)
+        .set({ [column]: value })
+        .where(eq(agreementAcceptances.id, id))
+        .then(() => null, (caught: unknown) => caught);
+      expect(pgErrorCode(error), column).toBe('42501');
+    }
+    await db.update(agreementAcceptances).set({ ipAddress: null, userAgent: null }).where(eq(agreementAcceptances.id, id));
+    const [row] = await db.select().from(agreementAcceptances).where(eq(agreementAcceptances.id, id));
+    expect(row).toMatchObject({ partnerId, ipAddress: null, userAgent: null });
+    expect(await answers([partnerId, other])).toEqual([
+      { version: version.version, lookup: true, row: true },
+      { version: null, lookup: false, row: false },
+    ]);
+  });
+
   it('is false for every partner while no agreement has been published', async () => {
     const partnerId = await insertPartnerRow(empty.db);
     const [row] = (
