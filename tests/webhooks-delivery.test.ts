@@ -203,6 +203,43 @@ describe('webhook delivery', () => {
     receiver.received.length = 0;
     expect(await deliverDueWebhooks(db, post, options, seconds(soon(), 24 * 3600))).toMatchObject({ claimed: 0 });
     expect(receiver.received).toHaveLength(0);
+
+    // Enabled again: failures count from zero, and the 39 retries held (19 + 20 that failed once) go out; the event
+    // raised meanwhile was never queued for it.
+    receiver.respondWith(200);
+    expect(await admin.webhooks.enable.mutate({ id: endpoint.id })).toMatchObject({
+      id: endpoint.id,
+      status: 'active',
+      consecutiveFailures: 0,
+      disabledAt: null,
+      heldDeliveries: 39,
+    });
+    expect(await deliverDueWebhooks(db, post, options, seconds(soon(), 24 * 3600))).toMatchObject({ claimed: 39, sent: 39, endpointsDisabled: 0 });
+    expect((await deliveriesOf(endpoint.id)).map((delivery) => delivery.state)).toEqual(Array(40).fill('sent'));
+    const enabled = await db.execute<{ actor_id: string; before: { status: string }; after: { status: string } }>(
+      sql`select actor_id, before, after from activity where action = 'webhook.enable' and entity_id = ${endpoint.id}`,
+    );
+    expect(enabled.rows).toEqual([
+      { actor_id: owner.id, before: expect.objectContaining({ status: 'disabled', consecutiveFailures: 20 }), after: { status: 'active', consecutiveFailures: 0, disabledAt: null, heldDeliveries: 39 } },
+    ]);
+  });
+
+  it('enables only a disabled endpoint: an active one is a CONFLICT naming both statuses, a missing or deleted one NOT_FOUND, others FORBIDDEN', async () => {
+    const endpoint = await admin.webhooks.create.mutate({ url: receiver.url, events: ['payout.paid'] });
+    await expect(admin.webhooks.enable.mutate({ id: endpoint.id })).rejects.toMatchObject({
+      data: { code: 'CONFLICT' },
+      message: `Webhook endpoint ${endpoint.id} is active; it cannot become active`,
+    });
+    const manager = await server.client(['partner_manager']);
+    await expect(manager.webhooks.enable.mutate({ id: endpoint.id })).rejects.toMatchObject({ data: { code: 'FORBIDDEN' } });
+    await admin.webhooks.delete.mutate({ id: endpoint.id });
+    await expect(admin.webhooks.enable.mutate({ id: endpoint.id })).rejects.toMatchObject({ data: { code: 'NOT_FOUND' } });
+    await expect(admin.webhooks.enable.mutate({ id: 'not-a-uuid' })).rejects.toMatchObject({
+      data: { code: 'BAD_REQUEST' },
+      message: expect.stringContaining('id'),
+    });
+    const audit = await db.execute(sql`select 1 from activity where action = 'webhook.enable' and entity_id = ${endpoint.id}`);
+    expect(audit.rows).toHaveLength(0);
   });
 
   it('never sends one delivery twice when two workers run at the same time', async () => {

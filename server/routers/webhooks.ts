@@ -1,5 +1,5 @@
 import { listWebhookDeliveries } from '../domain/webhooks/deliveries.js';
-import { createWebhook, deleteWebhook, listWebhooks } from '../domain/webhooks/endpoints.js';
+import { createWebhook, deleteWebhook, enableWebhook, listWebhooks } from '../domain/webhooks/endpoints.js';
 import { createWebhookInput, listDeliveriesInput, listWebhooksInput, webhookIdInput } from '../domain/webhooks/schemas.js';
 import { procedureFor, router } from '../trpc.js';
 
@@ -12,6 +12,10 @@ export const webhooksRouter = router({
   list: procedureFor('manage', 'Webhook')
     .input(listWebhooksInput)
     .query(({ ctx, input }) => listWebhooks(ctx.db, ctx.ability, input)),
+  /** Turns a disabled endpoint back on; the deliveries held meanwhile go out on the next delivery run. */
+  enable: procedureFor('manage', 'Webhook')
+    .input(webhookIdInput)
+    .mutation(({ ctx, input }) => enableWebhook(ctx.db, ctx.actor, input.id)),
   delete: procedureFor('manage', 'Webhook')
     .input(webhookIdInput)
     .mutation(({ ctx, input }) => deleteWebhook(ctx.db, ctx.actor, input.id)),

@@ -5,7 +5,7 @@ import { webhookDeliveries, webhookEndpoints } from '../../../db/schema/webhooks
 import type { AppAbility } from '../../auth/abilities.js';
 import { accessibleWhere } from '../../auth/sql.js';
 import type { Actor } from '../../context.js';
-import { notFound } from '../../errors.js';
+import { illegalTransition, notFound } from '../../errors.js';
 import { recordActivity } from '../audit/record.js';
 import { afterCursorRow } from '../shared/keyset.js';
 import { communicationSettings } from '../communications/settings.js';
@@ -86,5 +86,39 @@ export async function deleteWebhook(db: Database, actor: Actor, id: string) {
       after: { deleted: true, abandonedDeliveries: abandoned.length },
     });
     return { id, deleted: true, abandonedDeliveries: abandoned.length };
+  });
+}
+
+/**
+ * Turns a disabled endpoint back on (after its owner fixed the receiver): failures counted from zero, and the
+ * deliveries held while it was off (still pending or failed, not dead) go out on the next delivery run, oldest first.
+ * Enabling an active endpoint is a CONFLICT naming both statuses.
+ */
+export async function enableWebhook(db: Database, actor: Actor, id: string) {
+  return db.transaction(async (tx) => {
+    const [endpoint] = await tx
+      .select({ status: webhookEndpoints.status, consecutiveFailures: webhookEndpoints.consecutiveFailures, disabledAt: webhookEndpoints.disabledAt })
+      .from(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.id, id), isNull(webhookEndpoints.deletedAt)))
+      .for('update');
+    if (!endpoint) throw notFound('Webhook endpoint', id);
+    if (endpoint.status !== 'disabled') throw illegalTransition(`Webhook endpoint ${id}`, endpoint.status, 'active');
+    const [enabled] = await tx
+      .update(webhookEndpoints)
+      .set({ status: 'active', consecutiveFailures: 0, disabledAt: null })
+      .where(eq(webhookEndpoints.id, id))
+      .returning(endpointColumns);
+    const [held] = await tx
+      .select({ count: sql<number>`count(*)::int` })
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.endpointId, id), inArray(webhookDeliveries.state, ['pending', 'failed'])));
+    await recordActivity(tx, actor, {
+      action: 'webhook.enable',
+      entityType: 'webhook_endpoint',
+      entityId: id,
+      before: { status: endpoint.status, consecutiveFailures: endpoint.consecutiveFailures, disabledAt: endpoint.disabledAt },
+      after: { status: 'active', consecutiveFailures: 0, disabledAt: null, heldDeliveries: held!.count },
+    });
+    return { ...enabled!, heldDeliveries: held!.count };
   });
 }
