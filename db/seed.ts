@@ -58,6 +58,8 @@ const DAY_MS = 86_400_000;
 const PROGRAM_CURRENCIES = ['USD', 'USD', 'USD', 'EUR'];
 /** The share of enrolled partners who accepted the current agreement version (the others, only the previous). */
 const CURRENT_AGREEMENT_SHARE = 0.85;
+/** The W-9s of the program requiring them: approved and valid, approved and expired, awaiting review. */
+const W9_SHARES = { valid: 0.8, expired: 0.07, pending: 0.05 };
 const BATCH_ROWS = 2_000_000;
 const SEED_ACTOR: Actor = { userId: 'system:bench-seed', roles: [], requestId: null };
 /** Shares of the events: clicks ≫ leads > sales; refunds are drawn from the sales. */
@@ -491,7 +493,7 @@ async function insertPartners(tx: Executor, seeding: Seeding, first: number, las
   await tx.execute(sql`
     insert into partners (id, referral_code, status, name, email, country, program_id, tier, parent_id, manager_id,
       verified_at, enrolled_at, setup_completed_at, training_completed_at, activated_at, accepted_agreement_version,
-      created_at, updated_at)
+      documents_valid_until, created_at, updated_at)
     select id, 'B' || ${tag} || '-' || n, status, 'Bench Partner ' || n, 'bench-' || ${tag} || '-' || n || '@example.com',
       (array['US','GB','DE','FR','CA','AU','NL','ES'])[1 + n % 8],
       case when enrolled then (${sql.param(seeding.programIds)}::uuid[])[1 + n % ${programCount}] end,
@@ -505,11 +507,17 @@ async function insertPartners(tx: Executor, seeding: Seeding, first: number, las
       case when status in ('active', 'suspended', 'terminated') then least(created + interval '5 days', ${instant(seeding.to)} - interval '1 hour') end,
       -- What partnerRecords' acceptances will hold (the trigger keeping it is off while seeding).
       case when enrolled then case when u_agreement < ${CURRENT_AGREEMENT_SHARE} then ${current.version}::int else ${previous.version}::int end end,
+      -- The approved W-9 partnerRecords' documents will hold (its trigger is off too): issued on enrollment.
+      case when enrolled and n % ${programCount} = 0 and u_document < ${W9_SHARES.valid + W9_SHARES.expired}
+          and w9_expires > ((created + interval '2 days') at time zone 'UTC')::date
+        then jsonb_build_object('w9', w9_expires) else '{}' end,
       created, created
     from (
       select *, status not in ('applied', 'verified', 'rejected') as enrolled
       from (
-        select n, ${partnerId(tag, sql`n`)} as id, u_tier, u_manager, u_agreement, created,
+        select n, ${partnerId(tag, sql`n`)} as id, u_tier, u_manager, u_agreement, created, u_document,
+          (${instant(seeding.to)} at time zone 'UTC')::date + case when u_document < ${W9_SHARES.expired} then -30 else 365 end
+            as w9_expires,
           case
             when u_status < 0.05 then 'applied' when u_status < 0.08 then 'verified' when u_status < 0.10 then 'enrolled'
             when u_status < 0.12 then 'setup_complete' when u_status < 0.14 then 'trained' when u_status < 0.82 then 'active'
@@ -523,7 +531,7 @@ async function insertPartners(tx: Executor, seeding: Seeding, first: number, las
           end as parent_id
         from (
           select n, random() as u_status, random() as u_tier, random() as u_manager, random() as u_parent, random() as u_link,
-            random() as u_agreement,
+            random() as u_agreement, random() as u_document,
             ${instant(start)} + make_interval(secs => (n + random()) / ${count} * ${span / 1000}) as created
           from generate_series(${first}::int, ${last}::int) n
         ) drawn
@@ -570,14 +578,13 @@ function partnerRecords(seeding: Seeding, earners: SQL): SQL[] {
       case when status <> 'pending' then 'bench-seed' end, case when status <> 'pending' then submitted end, 'bench-seed', submitted
     from (
       select p.id, p.enrolled_at as submitted, (p.enrolled_at at time zone 'UTC')::date as issued,
-        case when u < 0.07 then (${instant(seeding.to)} at time zone 'UTC')::date - 30 else (${instant(seeding.to)} at time zone 'UTC')::date + 365 end
-          as expires,
-        case when u < 0.87 then 'approved' else 'pending' end as status
-      from (select p.*, random() as u from partners p
-            where ${ours} and p.program_id = ${seeding.programIds[0]}::uuid and p.enrolled_at is not null) p
-      where u < 0.92
+        coalesce((p.documents_valid_until ->> 'w9')::date, (${instant(seeding.to)} at time zone 'UTC')::date + 365) as expires,
+        case when p.documents_valid_until ->> 'w9' is not null then 'approved' else 'pending' end as status, random() as u
+      from partners p
+      where ${ours} and p.program_id = ${seeding.programIds[0]}::uuid and p.enrolled_at is not null
     ) documents
-    where expires > issued`;
+    -- Partners without an approved W-9 (insertPartners drew it): some have one awaiting review.
+    where status = 'approved' or u < ${W9_SHARES.pending / (1 - W9_SHARES.valid - W9_SHARES.expired)}`;
   const recipients = sql`
     with updates as (
       insert into program_updates (program_id, title, body, requires_acknowledgment, published_by, published_at)

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { activity } from '../db/schema/activity.js';
 import { complianceDocuments } from '../db/schema/compliance.js';
+import { rollupDrift } from '../server/domain/analytics/drift.js';
+import { hasValidDocumentSql, partnerRowHasValidDocumentSql } from '../server/domain/compliance-jobs/required-documents.js';
 import { todayUtc } from '../server/domain/compliance/schemas.js';
 import { insertUser } from './helpers/factories/hierarchy.js';
 import { insertPartnerRow, sha256, submitTestDocument } from './helpers/factories/programs.js';
@@ -183,5 +185,80 @@ describe('who may do what with documents', () => {
       await expect(reader.compliance.documents.query({ limit: 1 })).resolves.toHaveProperty('items');
     }
     await expect(programManager.compliance.documents.query({ limit: 1 })).rejects.toMatchObject({ data: { code: 'FORBIDDEN' } });
+  });
+});
+
+describe("the partner row's document validity", () => {
+  /** Per partner, in order: the kept validity, and "holds a valid W-9 on `day`" by the lookup and by the row. */
+  const answers = async (partnerIds: string[], day = todayUtc()) =>
+    (
+      await db.execute<{ kept: Record<string, string>; lookup: boolean; row: boolean }>(sql`
+        select partners.documents_valid_until as kept, ${hasValidDocumentSql(sql`partners.id`, sql`'w9'`, day)} as lookup,
+          ${partnerRowHasValidDocumentSql('w9', day)} as row
+        from unnest(${sql.param(partnerIds)}::uuid[]) with ordinality k(id, n) join partners on partners.id = k.id
+        order by k.n`)
+    ).rows;
+  const stored = (partnerId: string, extra: Partial<typeof complianceDocuments.$inferInsert> = {}) => ({
+    partnerId,
+    kind: 'w9' as const,
+    reference: `s3://documents/${randomUUID()}.pdf`,
+    checksum: sha256(randomUUID()),
+    status: 'approved' as const,
+    reviewedAt: new Date(),
+    reviewedBy: officerId,
+    submittedBy: officerId,
+    ...extra,
+  });
+
+  it('follows review, bulk inserts, updates and deletes, and answers as the lookup does', async () => {
+    const [reviewed, bulk, other] = [await insertPartnerRow(db), await insertPartnerRow(db), await insertPartnerRow(db)];
+    const submitted = await admin.compliance.submitDocument.mutate(document(reviewed, { expiresOn: daysFromToday(10) }));
+    expect(await answers([reviewed])).toEqual([{ kept: {}, lookup: false, row: false }]);
+    await officer.compliance.reviewDocument.mutate({ documentId: submitted.id, decision: 'approve' });
+    expect(await answers([reviewed])).toEqual([{ kept: { w9: daysFromToday(10) }, lookup: true, row: true }]);
+    // Valid through the expiry date, not after.
+    expect(await answers([reviewed], daysFromToday(10))).toMatchObject([{ lookup: true, row: true }]);
+    expect(await answers([reviewed], daysFromToday(11))).toMatchObject([{ lookup: false, row: false }]);
+
+    // One statement, two partners: the latest expiry of a kind counts, one that never expires beats any date, a
+    // rejected or pending document counts for nothing.
+    await db.insert(complianceDocuments).values([
+      stored(bulk, { expiresOn: daysFromToday(-5) }),
+      stored(bulk, { expiresOn: daysFromToday(40) }),
+      stored(bulk, { kind: 'identity', expiresOn: daysFromToday(-1) }),
+      stored(other, { expiresOn: daysFromToday(3) }),
+      stored(other, { expiresOn: null }),
+      stored(other, { kind: 'identity', status: 'rejected', reviewReason: 'unreadable' }),
+      stored(other, { kind: 'w8ben', status: 'pending', reviewedAt: null, reviewedBy: null }),
+    ]);
+    expect(await answers([reviewed, bulk, other])).toEqual([
+      { kept: { w9: daysFromToday(10) }, lookup: true, row: true },
+      { kept: { w9: daysFromToday(40), identity: daysFromToday(-1) }, lookup: true, row: true },
+      { kept: { w9: 'infinity' }, lookup: true, row: true },
+    ]);
+    expect(await answers([bulk], daysFromToday(41))).toMatchObject([{ lookup: false, row: false }]);
+
+    // An update moves what it touches (here: one partner's latest W-9 now expired); deletes clear.
+    await db
+      .update(complianceDocuments)
+      .set({ expiresOn: daysFromToday(-2) })
+      .where(and(eq(complianceDocuments.partnerId, bulk), eq(complianceDocuments.expiresOn, daysFromToday(40))));
+    await db.delete(complianceDocuments).where(eq(complianceDocuments.partnerId, other));
+    expect(await answers([reviewed, bulk, other])).toEqual([
+      { kept: { w9: daysFromToday(10) }, lookup: true, row: true },
+      { kept: { w9: daysFromToday(-2), identity: daysFromToday(-1) }, lookup: false, row: false },
+      { kept: {}, lookup: false, row: false },
+    ]);
+    expect((await rollupDrift(db)).filter((drift) => drift.rollup === 'documents_valid_until')).toEqual([]);
+  });
+
+  it('writes the partner row only when its validity changes', async () => {
+    const partnerId = await insertPartnerRow(db);
+    const submitted = await admin.compliance.submitDocument.mutate(document(partnerId));
+    const version = async () =>
+      (await db.execute<{ xmin: string }>(sql`select xmin::text from partners where id = ${partnerId}`)).rows[0]!.xmin;
+    const before = await version();
+    await officer.compliance.reviewDocument.mutate({ documentId: submitted.id, decision: 'reject', reason: 'unreadable' });
+    expect(await version()).toBe(before);
   });
 });

@@ -61,6 +61,12 @@ export const partners = pgTable(
      * 0024), so "accepted the current agreement" is a comparison on the row rather than a lookup per partner.
      */
     acceptedAgreementVersion: integer('accepted_agreement_version'),
+    /**
+     * Per document kind, the last day an approved document of that kind is valid ('infinity' when one never
+     * expires), kept by triggers on compliance_documents (migration 0026): "holds a valid document of each required
+     * kind" is then a comparison on the row rather than a lookup per partner and kind.
+     */
+    documentsValidUntil: jsonb('documents_valid_until').$type<Record<string, string>>().notNull().default({}),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -69,8 +75,9 @@ export const partners = pgTable(
     uniqueIndex('partners_referral_code_key').on(table.referralCode),
     index('partners_status_idx').on(table.status, table.createdAt, table.id),
     index('partners_program_tier_idx').on(table.programId, table.tier, table.createdAt, table.id),
-    // Retention cohorts (a program's partners activated in a range) and the compliance rate (a program's active
-    // partners and their accepted agreement version) read this index alone.
+    // Retention cohorts (a program's partners activated in a range), growth (applied and activated in a range) and
+    // the compliance rate (a program's active partners, their accepted agreement version and valid documents) read
+    // this index alone.
     index('partners_program_analytics_idx').on(
       table.programId,
       table.activatedAt,
@@ -78,6 +85,8 @@ export const partners = pgTable(
       table.status,
       table.erasedAt,
       table.acceptedAgreementVersion,
+      table.createdAt,
+      table.documentsValidUntil,
     ),
     index('partners_manager_idx').on(table.managerId, table.createdAt, table.id),
     index('partners_parent_idx').on(table.parentId),

@@ -8,7 +8,7 @@ import { rawSources, rollupSources } from './sources.js';
 const ALL_DAYS: DayRange = { from: '2000-01-01', to: '9999-01-01' };
 
 export type Drift = {
-  rollup: 'days' | 'months' | 'windows' | 'activity' | 'commission_days' | 'accepted_agreement_version';
+  rollup: 'days' | 'months' | 'windows' | 'activity' | 'commission_days' | 'accepted_agreement_version' | 'documents_valid_until';
   key: Record<string, unknown>;
   stored: Record<string, unknown> | null;
   recomputed: Record<string, unknown> | null;
@@ -31,7 +31,8 @@ const EVENT_MEASURES = [...MEASURES];
 
 /**
  * Compares every rollup with the same figures recomputed from referral_events and commissions, and each partner's
- * accepted agreement version with its acceptances; an empty result means they agree. A full scan of the raw tables:
+ * accepted agreement version with its acceptances and documents' validity with its documents; an empty result means
+ * they agree. A full scan of the raw tables:
  * for tests, the bench seed and an operator's spot check, never for a dashboard. Activity times are compared as
  * stored (an absent row equals one of nulls).
  */
@@ -73,6 +74,11 @@ export async function rollupDrift(db: Executor): Promise<Drift[]> {
     select 'accepted_agreement_version', json_build_object('partner_id', p.id),
       json_build_object('version', p.accepted_agreement_version), json_build_object('version', a.version)
     from partners p left join partner_accepted_agreement_versions a on a.partner_id = p.id
-    where p.accepted_agreement_version is distinct from a.version`);
+    where p.accepted_agreement_version is distinct from a.version
+    union all
+    select 'documents_valid_until', json_build_object('partner_id', p.id),
+      json_build_object('validUntil', p.documents_valid_until), json_build_object('validUntil', coalesce(d.valid_until, '{}'))
+    from partners p left join partner_documents_valid_until d on d.partner_id = p.id
+    where p.documents_valid_until is distinct from coalesce(d.valid_until, '{}')`);
   return result.rows;
 }

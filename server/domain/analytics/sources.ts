@@ -4,6 +4,7 @@ import type { Executor } from '../../../db/client.js';
 import { activeDayBits, attributedEvents, eventMeasures, measureColumns as eventColumns } from './rollups.js';
 import { windowRows } from './windows.js';
 import { acceptedCurrentAgreementSql, partnerRowAcceptedCurrentAgreementSql } from '../agreements/acceptances.js';
+import { hasValidDocumentSql, partnerRowHasValidDocumentSql } from '../compliance-jobs/required-documents.js';
 
 /**
  * Where the analytics queries read their aggregates. Each is a derived table the queries alias and filter:
@@ -13,7 +14,9 @@ import { acceptedCurrentAgreementSql, partnerRowAcceptedCurrentAgreementSql } fr
  * - `commissionDays`: partner_id, day, currency, kind, level, status, amount, entries — for days in the range;
  * - `window`: partner_id, program_id, currency and the event measures summed over the range, one row per key — when
  *   a kept trailing window is exactly the range (windows.ts), else null;
- * - `agreementAccepted`: a condition on the (unaliased) partners table: the partner accepted the current agreement.
+ * - `agreementAccepted`: a condition on the (unaliased) partners table: the partner accepted the current agreement;
+ * - `documentValid(kind, today)`: a condition on the (unaliased) partners table: the partner holds an approved document
+ *   of that kind valid on `today`.
  * The procedures read the rollups. `rawSources` computes the very same tables from referral_events and commissions
  * on the fly: what a dashboard would cost without rollups (the benchmark's baseline), and the reference the
  * rollup tests compare against.
@@ -25,6 +28,7 @@ export interface AnalyticsSources {
   commissionDays(range: DayRange): SQL;
   window(db: Executor, range: DayRange): Promise<SQL | null>;
   agreementAccepted: SQL;
+  documentValid(kind: string, today: string): SQL;
 }
 
 const date = (day: string) => sql`${day}::date`;
@@ -44,6 +48,7 @@ export const rollupSources: AnalyticsSources = {
     where day >= ${date(range.from)} and day < ${date(range.to)})`,
   window: windowRows,
   agreementAccepted: partnerRowAcceptedCurrentAgreementSql,
+  documentValid: partnerRowHasValidDocumentSql,
 };
 
 const eventsWithin = (range: DayRange) =>
@@ -75,6 +80,7 @@ export const rawSources: AnalyticsSources = {
     group by 1, 2, 3, 4, 5, 6)`,
   window: async () => null,
   agreementAccepted: acceptedCurrentAgreementSql(sql`partners.id`),
+  documentValid: (kind, today) => hasValidDocumentSql(sql`partners.id`, sql`${kind}`, today),
 };
 
 const ALL_EVENT_COLUMNS = ['partner_id', 'period', 'program_id', 'currency', 'clicks', 'leads', 'sales', 'refunds', 'revenue', 'refunded'] as const;

@@ -17,3 +17,11 @@ export function hasValidDocumentSql(partnerId: SQL, kind: SQL, today: string): S
     where v.partner_id = ${partnerId} and v.kind = ${kind} and v.status = 'approved'
       and (v.expires_on is null or v.expires_on >= ${today}::date))`;
 }
+
+/**
+ * `hasValidDocumentSql` read from the (unaliased) partners row instead: its `documents_valid_until`, which triggers
+ * on compliance_documents keep (migration 0026). For scans over many partners.
+ */
+export function partnerRowHasValidDocumentSql(kind: string, today: string): SQL {
+  return sql`coalesce((partners.documents_valid_until ->> ${kind})::date >= ${today}::date, false)`;
+}

@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../../../db/client.js';
-import { hasValidDocumentSql, requiredDocumentsSql } from '../../compliance-jobs/required-documents.js';
 import type { ProgramInForce } from '../../partner-jobs/programs-in-force.js';
 import { rate, type Rate } from '../measures.js';
 import { addDays, daysBetween, type DayRange } from '../range.js';
@@ -56,19 +55,18 @@ export async function complianceHealth(
   programs: ProgramInForce[],
   today: string,
 ): Promise<ComplianceHealth> {
-  // Partners of programs requiring no document skip the document lookups.
-  const requiring = programs.filter((program) => program.configuration.rules.requiredDocuments.length > 0).map((program) => program.id);
+  const requirements = programs
+    .filter((program) => program.configuration.rules.requiredDocuments.length > 0)
+    .map((program) => sql`when ${program.id}::uuid then ${sql.join(
+      program.configuration.rules.requiredDocuments.map((kind) => sources.documentValid(kind, today)),
+      sql` and `,
+    )}`);
+  const documents = requirements.length > 0 ? sql`case partners.program_id ${sql.join(requirements, sql` `)} else true end` : sql`true`;
   const result = await db.execute<{ active: number; agreement: number; documents: number; compliant: number }>(sql`
-    with required as (${requiredDocumentsSql(programs)})
     select count(*)::int as active, count(*) filter (where agreement)::int as agreement,
       count(*) filter (where documents)::int as documents, count(*) filter (where agreement and documents)::int as compliant
     from (
-      select
-        ${sources.agreementAccepted} as agreement,
-        partners.program_id is null or partners.program_id <> all(${sql.param(requiring)}::uuid[]) or not exists (
-          select 1 from required r
-          where r.program_id = partners.program_id and not ${hasValidDocumentSql(sql`partners.id`, sql`r.kind`, today)}
-        ) as documents
+      select ${sources.agreementAccepted} as agreement, ${documents} as documents
       from partners where ${selection.partners} and partners.status = 'active'
       -- Each partner's conditions are evaluated once, not once per count they feed.
       offset 0
