@@ -124,5 +124,8 @@ export const programUpdateRecipients = pgTable(
   (table) => [
     primaryKey({ columns: [table.updateId, table.partnerId] }),
     index('program_update_recipients_partner_idx').on(table.partnerId),
+    // Program health's acknowledgment share reads an update's recipients and their acknowledgment from the index
+    // alone (at 1M partners 145k recipients: a scan of all 1.5M rows ~250 ms → ~50 ms).
+    index('program_update_recipients_acknowledged_idx').on(table.updateId, table.partnerId, table.acknowledgedAt),
   ],
 );

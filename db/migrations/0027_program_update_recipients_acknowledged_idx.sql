@@ -1,0 +1,1 @@
+CREATE INDEX "program_update_recipients_acknowledged_idx" ON "program_update_recipients" USING btree ("update_id","partner_id","acknowledged_at");
