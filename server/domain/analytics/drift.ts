@@ -32,9 +32,8 @@ const EVENT_MEASURES = [...MEASURES];
 /**
  * Compares every rollup with the same figures recomputed from referral_events and commissions, and each partner's
  * accepted agreement version with its acceptances and documents' validity with its documents; an empty result means
- * they agree. A full scan of the raw tables:
- * for tests, the bench seed and an operator's spot check, never for a dashboard. Activity times are compared as
- * stored (an absent row equals one of nulls).
+ * they agree. A full scan of the raw tables: for tests, the bench seed and an operator's spot check, never for a
+ * dashboard. Activity times are compared as stored (an absent row equals one of nulls).
  */
 export async function rollupDrift(db: Executor): Promise<Drift[]> {
   const eventKeys = ['partner_id', 'period', 'program_id', 'currency'];

@@ -55,6 +55,7 @@ export async function complianceHealth(
   programs: ProgramInForce[],
   today: string,
 ): Promise<ComplianceHealth> {
+  // Per program in force that requires documents: each required kind valid today. Other partners need none.
   const requirements = programs
     .filter((program) => program.configuration.rules.requiredDocuments.length > 0)
     .map((program) => sql`when ${program.id}::uuid then ${sql.join(
