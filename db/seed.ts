@@ -60,6 +60,8 @@ const PROGRAM_CURRENCIES = ['USD', 'USD', 'USD', 'EUR'];
 const CURRENT_AGREEMENT_SHARE = 0.85;
 /** The W-9s of the program requiring them: approved and valid, approved and expired, awaiting review. */
 const W9_SHARES = { valid: 0.8, expired: 0.07, pending: 0.05 };
+/** Their expiry in days from the seed's end: valid ones (and those awaiting review) a year ahead, expired ones a month past. */
+const W9_EXPIRES_IN_DAYS = { valid: 365, expired: -30 };
 const BATCH_ROWS = 2_000_000;
 const SEED_ACTOR: Actor = { userId: 'system:bench-seed', roles: [], requestId: null };
 /** Shares of the events: clicks ≫ leads > sales; refunds are drawn from the sales. */
@@ -516,7 +518,7 @@ async function insertPartners(tx: Executor, seeding: Seeding, first: number, las
       select *, status not in ('applied', 'verified', 'rejected') as enrolled
       from (
         select n, ${partnerId(tag, sql`n`)} as id, u_tier, u_manager, u_agreement, created, u_document,
-          (${instant(seeding.to)} at time zone 'UTC')::date + case when u_document < ${W9_SHARES.expired} then -30 else 365 end
+          (${instant(seeding.to)} at time zone 'UTC')::date + case when u_document < ${W9_SHARES.expired} then ${W9_EXPIRES_IN_DAYS.expired}::int else ${W9_EXPIRES_IN_DAYS.valid}::int end
             as w9_expires,
           case
             when u_status < 0.05 then 'applied' when u_status < 0.08 then 'verified' when u_status < 0.10 then 'enrolled'
@@ -578,7 +580,7 @@ function partnerRecords(seeding: Seeding, earners: SQL): SQL[] {
       case when status <> 'pending' then 'bench-seed' end, case when status <> 'pending' then submitted end, 'bench-seed', submitted
     from (
       select p.id, p.enrolled_at as submitted, (p.enrolled_at at time zone 'UTC')::date as issued,
-        coalesce((p.documents_valid_until ->> 'w9')::date, (${instant(seeding.to)} at time zone 'UTC')::date + 365) as expires,
+        coalesce((p.documents_valid_until ->> 'w9')::date, (${instant(seeding.to)} at time zone 'UTC')::date + ${W9_EXPIRES_IN_DAYS.valid}::int) as expires,
         case when p.documents_valid_until ->> 'w9' is not null then 'approved' else 'pending' end as status, random() as u
       from partners p
       where ${ours} and p.program_id = ${seeding.programIds[0]}::uuid and p.enrolled_at is not null
