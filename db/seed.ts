@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { sql, type SQL } from 'drizzle-orm';
 import { loadConfig } from '../server/config.js';
 import type { Actor } from '../server/context.js';
-import { activeDayBit, attributedEvents, eventMeasures } from '../server/domain/analytics/rollups.js';
+import { activeDayBit, activeMonthBit, attributedEvents, eventMeasures, yearOf } from '../server/domain/analytics/rollups.js';
 import { resetWindows } from '../server/domain/analytics/windows.js';
 import { accrueCommissions } from '../server/domain/commissions/accrue.js';
 import { approveDueIn } from '../server/domain/commissions/approve.js';
@@ -166,8 +166,8 @@ export async function seedBenchData(db: Database, options: BenchSeedOptions): Pr
       insertEvents(db, withSetup, earners, eventCount, progress('events', eventCount)),
     );
     const commissions = await insertCommissions(db, withSetup, earners, ids, progress);
-    await loadDeferringIndexes(db, ['analytics_partner_days', 'analytics_partner_months', 'analytics_partner_activity'], progress, () =>
-      foldRollups(db, withSetup, ids, progress('rollups', 3)),
+    await loadDeferringIndexes(db, ['analytics_partner_days', 'analytics_partner_months', 'analytics_partner_years', 'analytics_partner_activity'], progress, () =>
+      foldRollups(db, withSetup, ids, progress('rollups', 4)),
     );
     progress('windows', 1)(0);
     await resetWindows(db, to.toISOString().slice(0, 10));
@@ -281,10 +281,11 @@ async function analyzeFresh(db: Executor, tables: string[]): Promise<void> {
 }
 
 /**
- * The day, month and activity rollups of the seed's events, each rollup row written once: the seed's partners are
- * new, so they have no rollup rows to add to. It is the backfill of migration 0015, with the definitions ingestion
- * folds by (attributedEvents, eventMeasures): the days and the activity from the events, side by side, then the
- * months summed from the days (a month row is the sum of its day rows). Loaded before their keys are built.
+ * The day, month, year and activity rollups of the seed's events, each rollup row written once: the seed's partners
+ * are new, so they have no rollup rows to add to. It is the backfill of migration 0015, with the definitions
+ * ingestion folds by (attributedEvents, eventMeasures): the days and the activity from the events, side by side, then
+ * the months summed from the days (a month row is the sum of its day rows) and the years from the months. Loaded
+ * before their keys are built.
  */
 async function foldRollups(db: Database, seeding: Seeding, ids: EventIds, report: (done: number) => void): Promise<void> {
   const folded = attributedEvents(sql`e.id between ${ids.first} and ${ids.last} and e.external_id like ${`${seeding.tag}-%`}`);
@@ -312,6 +313,15 @@ async function foldRollups(db: Database, seeding: Seeding, ids: EventIds, report
         from analytics_partner_days d join partners p on p.id = d.partner_id
         where ${ofSeed(seeding, 'p')}
         group by 1, 2, 3, 4`);
+      report(++done);
+      // The years from the months, as migration 0028 backfills them: the last active day is the highest active-day bit.
+      await run(sql`
+        insert into analytics_partner_years (program_id, year, partner_id, active_months, last_active_day)
+        select m.program_id, ${yearOf(sql`m.month`)}, m.partner_id, bit_or(${activeMonthBit(sql`m.month`)}),
+          max(m.month + (32 - position('1' in m.active_days::bit(32)::text)))
+        from analytics_partner_months m join partners p on p.id = m.partner_id
+        where ${ofSeed(seeding, 'p')} and m.active_days <> 0
+        group by 1, 2, 3`);
       report(++done);
     },
     async () => {

@@ -284,6 +284,17 @@ describe('analytics.programHealth', () => {
     ]);
   });
 
+  it('counts the days of a month the range cuts, and sees activity before an end that later activity follows', async () => {
+    // To 05-09: May counts days 1–8 only (S's sale of 05-10 is after them). S was last seen on 04-02 before the end and
+    // again after it; R, last seen 03-01, is unseen for 60 days.
+    const dateRange = { from: new Date('2025-03-01T00:00:00Z'), to: new Date('2025-05-09T00:00:00Z') };
+    const health = await programHealth(db, admin, programHealthInput.parse({ programId: programA, dateRange }), undefined, NOW);
+    expect(health.retention).toEqual([
+      { cohort: '2025-03-01', size: 4, activeByMonth: [2, 2, 0], active: 2, atRisk: 1, churned: 1, suspended: 0, churnRate: rate(1, 4, 2500) },
+      { cohort: '2025-04-01', size: 1, activeByMonth: [0, 0], active: 1, atRisk: 0, churned: 0, suspended: 0, churnRate: rate(0, 1, 0) },
+    ]);
+  });
+
   it('counts a partner seen on the first day of the inactivity and churn windows, and unseen one day later', async () => {
     // E's only activity is a sale on 03-20; program B keeps the default 60 inactivity and 120 churn days.
     const stateAt = async (end: string) => {
@@ -294,6 +305,10 @@ describe('analytics.programHealth', () => {
       return { active, atRisk, churned };
     };
     expect(await stateAt('2025-05-19')).toEqual({ active: 1, atRisk: 0, churned: 0 });
+    // Over two calendar years: active in March 2025 only, the tenth month from the cohort's.
+    const dateRange = { from: new Date('2024-06-01T00:00:00Z'), to: new Date('2025-05-19T00:00:00Z') };
+    const health = await programHealth(db, admin, programHealthInput.parse({ programId: programB, dateRange }), undefined, NOW);
+    expect(health.retention[0]!.activeByMonth).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
     expect(await stateAt('2025-05-20')).toEqual({ active: 0, atRisk: 1, churned: 0 });
     expect(await stateAt('2025-07-18')).toEqual({ active: 0, atRisk: 1, churned: 0 });
     expect(await stateAt('2025-07-19')).toEqual({ active: 0, atRisk: 0, churned: 1 });

@@ -111,6 +111,28 @@ export const analyticsWindowState = pgTable(
   (table) => [check('analytics_window_state_one_row', sql`${table.singleton}`)],
 );
 
+/**
+ * Per program × partner × UTC year (`year` is its first day): `active_months` has bit m − 1 set when the partner had
+ * a click, lead or sale under the program in month m, and `last_active_day` is the last such day of the year.
+ * Retention cohorts read one row per partner and year here instead of one per month and currency.
+ */
+export const analyticsPartnerYears = pgTable(
+  'analytics_partner_years',
+  {
+    programId: uuid('program_id').notNull(),
+    year: date('year', { mode: 'string' }).notNull(),
+    partnerId: uuid('partner_id').notNull(),
+    activeMonths: integer('active_months').notNull(),
+    lastActiveDay: date('last_active_day', { mode: 'string' }).notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.programId, table.year, table.partnerId] }),
+    // A program's rows for a span of years from this index alone.
+    index('analytics_partner_years_program_rows_idx').on(table.programId, table.year, table.partnerId, table.activeMonths, table.lastActiveDay),
+    check('analytics_partner_years_first_day', sql`extract(doy from ${table.year}) = 1`),
+  ],
+);
+
 /** Per partner, over all time: first and last click, lead or sale, and the first sale (first conversion). */
 export const analyticsPartnerActivity = pgTable('analytics_partner_activity', {
   partnerId: uuid('partner_id').primaryKey(),

@@ -8,7 +8,7 @@ import { rawSources, rollupSources } from './sources.js';
 const ALL_DAYS: DayRange = { from: '2000-01-01', to: '9999-01-01' };
 
 export type Drift = {
-  rollup: 'days' | 'months' | 'windows' | 'activity' | 'commission_days' | 'accepted_agreement_version' | 'documents_valid_until';
+  rollup: 'days' | 'months' | 'years' | 'windows' | 'activity' | 'commission_days' | 'accepted_agreement_version' | 'documents_valid_until';
   key: Record<string, unknown>;
   stored: Record<string, unknown> | null;
   recomputed: Record<string, unknown> | null;
@@ -39,10 +39,19 @@ export async function rollupDrift(db: Executor): Promise<Drift[]> {
   const eventKeys = ['partner_id', 'period', 'program_id', 'currency'];
   const times = (alias: string) =>
     sql.raw(`json_build_object('first_event_at', ${alias}.first_event_at, 'last_event_at', ${alias}.last_event_at, 'first_sale_at', ${alias}.first_sale_at)`);
+  const yearFacts = (alias: string) =>
+    sql.raw(`json_build_object('active_months', ${alias}.active_months, 'last_active_day', ${alias}.last_active_day)`);
   const result = await db.execute<Drift>(sql`
     ${differences('days', rollupSources.days(ALL_DAYS), rawSources.days(ALL_DAYS), eventKeys, EVENT_MEASURES)}
     union all
     ${differences('months', rollupSources.months(ALL_DAYS), rawSources.months(ALL_DAYS), eventKeys, [...EVENT_MEASURES, 'active_days'])}
+    union all
+    select 'years', json_build_object('partner_id', coalesce(s.partner_id, r.partner_id), 'period', coalesce(s.period, r.period),
+        'program_id', coalesce(s.program_id, r.program_id)),
+      case when s.partner_id is null then null else ${yearFacts('s')} end,
+      case when r.partner_id is null then null else ${yearFacts('r')} end
+    from ${rollupSources.years(ALL_DAYS)} s full join ${rawSources.years(ALL_DAYS)} r using (partner_id, period, program_id)
+    where (s.active_months, s.last_active_day) is distinct from (r.active_months, r.last_active_day)
     union all
     ${differences(
       'windows',

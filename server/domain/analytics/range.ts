@@ -49,7 +49,8 @@ export function bucketOf(day: string, granularity: Granularity): string {
   return addDays(day, -weekday);
 }
 
-function nextBucket(bucket: string, granularity: Granularity): string {
+/** The bucket after `bucket`. */
+export function nextBucket(bucket: string, granularity: Granularity): string {
   if (granularity === 'day') return addDays(bucket, 1);
   if (granularity === 'week') return addDays(bucket, 7);
   const date = new Date(msOf(bucket));

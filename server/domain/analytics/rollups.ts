@@ -37,6 +37,12 @@ export const activeDayBits = sql`coalesce(bit_or(${activeDayBit(sql`day`)}) filt
 export const activeDaysBetween = (month: SQL, from: SQL, to: SQL) =>
   sql`((1::bigint << least(greatest(${to} - ${month}, 0), 31)) - (1::bigint << least(greatest(${from} - ${month}, 0), 31)))`;
 
+/** The `active_months` bit of a month (a date in it): bit m − 1 for month m. */
+export const activeMonthBit = (day: SQL) => sql`1 << (extract(month from ${day})::int - 1)`;
+
+/** The first day of the UTC year of a date. */
+export const yearOf = (day: SQL) => sql`date_trunc('year', ${day}::timestamp)::date`;
+
 /**
  * Trailing windows of whole UTC days kept in `analytics_partner_windows`: a week, a month, a quarter and a year,
  * each ending (exclusive) on the state's `as_of` — today once the windows job has run. A dashboard over exactly
@@ -67,7 +73,7 @@ export const windowUpsert = sql`
     )`;
 
 /**
- * The rollup upserts as CTEs (`days`, `months`, `activity`, `windows`) over a CTE named `folded` with the columns of
+ * The rollup upserts as CTEs (`days`, `months`, `activity`, `years`, `windows`) over a CTE named `folded` with the columns of
  * `attributedEvents`: grouped per rollup row, rows taken in key order (so concurrent batches lock shared rows in
  * the same order). The upserts add to what is there, so they must see each event exactly once. Concurrent
  * transactions that touch one row serialize on it.
@@ -94,6 +100,16 @@ export const rollupUpserts = sql`
         last_event_at = greatest(t.last_event_at, excluded.last_event_at),
         first_sale_at = least(t.first_sale_at, excluded.first_sale_at)
     ),
+    years as (
+      insert into analytics_partner_years as t (program_id, year, partner_id, active_months, last_active_day)
+      select program_id, ${yearOf(sql`day`)}, partner_id, bit_or(${activeMonthBit(sql`day`)}), max(day)
+      from folded where kind <> 'refund' group by 1, 2, 3 order by 1, 2, 3
+      on conflict (program_id, year, partner_id) do update set
+        active_months = t.active_months | excluded.active_months,
+        last_active_day = greatest(t.last_active_day, excluded.last_active_day)
+      -- Most batches add a day already known: no new row version then.
+      where excluded.active_months & ~t.active_months <> 0 or excluded.last_active_day > t.last_active_day
+    ),
     ${windowUpsert}`;
 
 /**
@@ -108,7 +124,7 @@ export function attributedRowsOf(batch: SQL): SQL {
 }
 
 /**
- * Folds the attributed events `which` selects into the day, month and activity rollups in one statement. Ingestion
+ * Folds the attributed events `which` selects into the event rollups in one statement. Ingestion
  * folds its batch inside its own statement (see `rollupUpserts`); the bench seed calls this with id ranges.
  */
 export async function foldEventsIntoRollups(tx: Executor, which: SQL): Promise<void> {

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { splitByMonths, type DayRange } from './range.js';
 import type { Executor } from '../../../db/client.js';
-import { activeDayBits, attributedEvents, eventMeasures, measureColumns as eventColumns } from './rollups.js';
+import { activeDayBits, activeMonthBit, attributedEvents, eventMeasures, measureColumns as eventColumns, yearOf } from './rollups.js';
 import { windowRows } from './windows.js';
 import { acceptedCurrentAgreementSql, partnerRowAcceptedCurrentAgreementSql } from '../agreements/acceptances.js';
 import { hasValidDocumentSql, partnerRowHasValidDocumentSql } from '../compliance-jobs/required-documents.js';
@@ -10,6 +10,8 @@ import { hasValidDocumentSql, partnerRowHasValidDocumentSql } from '../complianc
  * Where the analytics queries read their aggregates. Each is a derived table the queries alias and filter:
  * - `days` / `months`: partner_id, period (the day, or the month's first day), program_id, currency, clicks, leads,
  *   sales, refunds, revenue, refunded — for periods in the range; months also `active_days` (see rollups.ts);
+ * - `years`: partner_id, period (the year's first day), program_id, active_months, last_active_day — for years
+ *   starting in the range, each whole (see analytics_partner_years);
  * - `activity`: partner_id, first_event_at, last_event_at, first_sale_at;
  * - `commissionDays`: partner_id, day, currency, kind, level, status, amount, entries — for days in the range;
  * - `window`: partner_id, program_id, currency and the event measures summed over the range, one row per key — when
@@ -24,6 +26,7 @@ import { hasValidDocumentSql, partnerRowHasValidDocumentSql } from '../complianc
 export interface AnalyticsSources {
   days(range: DayRange): SQL;
   months(range: DayRange): SQL;
+  years(range: DayRange): SQL;
   activity(): SQL;
   commissionDays(range: DayRange): SQL;
   window(db: Executor, range: DayRange): Promise<SQL | null>;
@@ -42,6 +45,9 @@ export const rollupSources: AnalyticsSources = {
   months: (range) => sql`(
     select partner_id, month as period, program_id, currency, ${eventColumns}, active_days from analytics_partner_months
     where month >= ${date(range.from)} and month < ${date(range.to)})`,
+  years: (range) => sql`(
+    select partner_id, year as period, program_id, active_months, last_active_day from analytics_partner_years
+    where year >= ${date(range.from)} and year < ${date(range.to)})`,
   activity: () => sql`(select partner_id, first_event_at, last_event_at, first_sale_at from analytics_partner_activity)`,
   commissionDays: (range) => sql`(
     select partner_id, day, currency, kind, level, status, amount, entries from analytics_commission_days
@@ -50,6 +56,10 @@ export const rollupSources: AnalyticsSources = {
   agreementAccepted: partnerRowAcceptedCurrentAgreementSql,
   documentValid: partnerRowHasValidDocumentSql,
 };
+
+/** The first day of the first year starting on or after `day`, and the end of the last year starting before `to`. */
+const yearsStart = (day: string) => (day.endsWith('-01-01') ? day : `${Number(day.slice(0, 4)) + 1}-01-01`);
+const yearsEnd = (range: DayRange) => yearsStart(range.to);
 
 const eventsWithin = (range: DayRange) =>
   attributedEvents(sql`e.occurred_at >= ${dayStart(range.from)} and e.occurred_at < ${dayStart(range.to)}`);
@@ -69,6 +79,11 @@ export const rawSources: AnalyticsSources = {
     select partner_id, date_trunc('month', day::timestamp)::date as period, program_id, currency, ${eventMeasures},
       ${activeDayBits} as active_days
     from (${eventsWithin(range)}) f group by 1, 2, 3, 4)`,
+  years: (range) => sql`(
+    select partner_id, ${yearOf(sql`day`)} as period, program_id, bit_or(${activeMonthBit(sql`day`)}) as active_months,
+      max(day) as last_active_day
+    from (${attributedEvents(sql`e.kind <> 'refund' and e.occurred_at >= ${dayStart(yearsStart(range.from))} and e.occurred_at < ${dayStart(yearsEnd(range))}`)}) f
+    group by 1, 2, 3)`,
   activity: () => sql`(
     select partner_id, min(occurred_at) as first_event_at, max(occurred_at) as last_event_at,
       min(occurred_at) filter (where kind = 'sale') as first_sale_at

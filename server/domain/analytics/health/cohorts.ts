@@ -4,17 +4,21 @@ import type { ProgramInForce } from '../../partner-jobs/programs-in-force.js';
 import { programRules } from '../../programs/configuration.js';
 import { rate, type Rate } from '../measures.js';
 import { activeDaysBetween } from '../rollups.js';
-import { addDays, bucketOf, bucketsOf, type DayRange } from '../range.js';
+import { addDays, bucketOf, bucketsOf, nextBucket, type DayRange } from '../range.js';
 import type { Selection } from '../scope.js';
 import { dayStart, type AnalyticsSources } from '../sources.js';
 
 /**
  * A monthly activation cohort: the partners of the selection first activated in that UTC month (within the range).
  * `activeByMonth[k]` counts those with a click, lead or sale (under the program) in the k-th month from the
- * cohort's month, up to the range's last month. The states are those of the retention job at the range's end, with "seen" meaning the last
- * click, lead or sale before the end (else the activation): terminated or erased partners are churned, suspended
- * ones suspended, the others churned when unseen for the program's `churnDays`, at risk when unseen for its
- * `inactivityDays`, else active.
+ * cohort's month, up to the range's last month. The states are those of the retention job at the range's end, with
+ * "seen" meaning the last click, lead or sale before the end (else the activation): terminated or erased partners are
+ * churned, suspended ones suspended, the others churned when unseen for the program's `churnDays`, at risk when
+ * unseen for its `inactivityDays`, else active.
+ *
+ * Read from one year row per partner (analytics_partner_years: active months, last active day), with month rows only
+ * for the months the range cuts (which days count) and for partners also active after the end (their last day
+ * before it).
  */
 export interface Cohort {
   cohort: string;
@@ -27,9 +31,17 @@ export interface Cohort {
   churnRate: Rate;
 }
 
-type CohortRow = { cohort: string; month: string | null; size: number; active: number; at_risk: number; churned: number; suspended: number };
+type CohortRow = { cohort: string; part: 'state' | 'year' | 'edge'; period: string | null; counts: number[] };
 
 const DEFAULT_RULES = programRules.parse({});
+
+/** The range's months that it covers only in part: their activity is told by day, from the month rows. */
+function partialMonths(range: DayRange): string[] {
+  return bucketsOf(range, 'month').filter((month) => month < range.from || nextBucket(month, 'month') > range.to);
+}
+
+/** Per year row: how many partners were active in each month (index m − 1), one count per `active_months` bit. */
+const monthCounts = sql.raw(`array[${Array.from({ length: 12 }, (_, bit) => `count(*) filter (where y.active_months & ${1 << bit} <> 0)`).join(', ')}]::int[]`);
 
 export async function cohorts(
   db: Executor,
@@ -45,16 +57,24 @@ export async function cohorts(
   }));
   const longest = Math.max(DEFAULT_RULES.churnDays, DEFAULT_RULES.inactivityDays, ...rules.map((rule) => rule.churn_days));
   const end = sql`${range.to}::date`;
+  const seenFrom = addDays(range.to, -longest) < range.from ? addDays(range.to, -longest) : range.from;
   // Seen in the `days` before the end: a bit of the month rows' active days in [end − days, end).
   const seenWithin = (days: string) =>
     sql`bool_or(m.active_days & ${activeDaysBetween(sql`m.period`, sql`${end} - ${sql.raw(`c.${days}`)}`, end)} <> 0)`;
-  const unseen = (days: string) =>
-    sql`not coalesce(s.${sql.raw(`seen_${days}`)}, false) and c.activated_at < ${dayStart(range.to)} - make_interval(days => c.${sql.raw(days)})`;
+  const unseen = (days: string) => sql`not coalesce(s.${sql.raw(`seen_${days}`)}, l.day >= ${end} - c.${sql.raw(days)}, false)
+    and c.activated_at < ${dayStart(range.to)} - make_interval(days => c.${sql.raw(days)})`;
+  const edges = partialMonths(range);
+  const edgeRows = sql.join(
+    edges.map((month) => sql`select * from ${sources.months({ from: month, to: nextBucket(month, 'month') })} piece`),
+    sql` union all `,
+  );
   const result = await db.execute<CohortRow>(sql`
     with rules as (
       select * from jsonb_to_recordset(${JSON.stringify(rules)}::jsonb) as r(program_id uuid, inactivity_days int, churn_days int)
     ),
-    cohort as materialized (
+    -- Inlined where it is used, so the planner sees the partners index's estimates (a materialized CTE's are guesses,
+    -- and they led it to sorts and merge joins).
+    cohort as not materialized (
       select partners.id, partners.status, partners.erased_at, partners.activated_at,
         date_trunc('month', partners.activated_at at time zone 'UTC')::date as cohort,
         coalesce(r.inactivity_days, ${DEFAULT_RULES.inactivityDays}) as inactivity_days,
@@ -63,11 +83,24 @@ export async function cohorts(
       where ${selection.partners}
         and partners.activated_at >= ${dayStart(range.from)} and partners.activated_at < ${dayStart(range.to)}
     ),
+    years as materialized (
+      select c.cohort, y.partner_id, y.period, y.active_months, y.last_active_day
+      from ${sources.years({ from: `${seenFrom.slice(0, 4)}-01-01`, to: range.to })} y join cohort c on c.id = y.partner_id
+      where ${selection.rows('y')}
+    ),
+    -- The last active day before the end, from the year rows...
+    last_seen as (
+      select partner_id, max(last_active_day) filter (where last_active_day < ${end}) as day,
+        bool_or(last_active_day >= ${end}) as active_later
+      from years group by partner_id
+    ),
+    -- ...except for partners also active at or after the end: their year row cannot tell their last day before it,
+    -- so the month rows of the days before the end do.
     seen as (
       select m.partner_id, ${seenWithin('churn_days')} as seen_churn_days, ${seenWithin('inactivity_days')} as seen_inactivity_days
       from ${sources.months({ from: bucketOf(addDays(range.to, -longest), 'month'), to: range.to })} m
       join cohort c on c.id = m.partner_id
-      where ${selection.rows('m')}
+      where ${selection.rows('m')} and m.partner_id in (select partner_id from last_seen where active_later)
       group by m.partner_id
     ),
     classified as (
@@ -78,40 +111,45 @@ export async function cohorts(
           when ${unseen('inactivity_days')} then 'at_risk'
           else 'active'
         end as state
-      from cohort c left join seen s on s.partner_id = c.id
-    ),
-    -- The partners active in each month, once each (a partner has a row per currency): grouped in the rollup's
-    -- (program, month, partner) index order, before the join, a stream rather than a hash of every row.
-    active_months as (
-      select m.period as month, m.partner_id
-      from ${sources.months({ from: bucketOf(range.from, 'month'), to: range.to })} m
-      where ${selection.rows('m')} and m.active_days & ${activeDaysBetween(sql`m.period`, sql`${range.from}::date`, end)} <> 0
-      group by m.period, m.partner_id
-    ),
-    monthly as (
-      select c.cohort, m.partner_id, m.month
-      from active_months m join cohort c on c.id = m.partner_id and m.month >= c.cohort
+      from cohort c left join seen s on s.partner_id = c.id left join last_seen l on l.partner_id = c.id
     )
-    select cohort::text, null as month, count(*)::int as size,
-      count(*) filter (where state = 'active')::int as active, count(*) filter (where state = 'at_risk')::int as at_risk,
-      count(*) filter (where state = 'churned')::int as churned, count(*) filter (where state = 'suspended')::int as suspended
+    select cohort::text, 'state' as part, null as period, array[count(*),
+      count(*) filter (where state = 'active'), count(*) filter (where state = 'at_risk'),
+      count(*) filter (where state = 'churned'), count(*) filter (where state = 'suspended')]::int[] as counts
     from classified group by cohort
     union all
-    select cohort::text, month::text, count(*)::int, 0, 0, 0, 0 from monthly group by 1, 2`);
+    select y.cohort::text, 'year', y.period::text, ${monthCounts} from years y group by 1, 3
+    ${
+      edges.length === 0
+        ? sql``
+        : sql`union all
+    -- A partner has a month row per currency: counted once.
+    select c.cohort::text, 'edge', e.period::text, array[count(*)]::int[]
+    from (
+      select distinct m.partner_id, m.period from (${edgeRows}) m
+      where ${selection.rows('m')} and m.active_days & ${activeDaysBetween(sql`m.period`, sql`${range.from}::date`, end)} <> 0
+    ) e join cohort c on c.id = e.partner_id
+    group by 1, 3`
+    }`);
 
+  const rowsOf = (part: CohortRow['part']) => result.rows.filter((row) => row.part === part);
+  const yearCounts = new Map(rowsOf('year').map((row) => [`${row.cohort}|${row.period}`, row.counts]));
+  const edgeCounts = new Map(rowsOf('edge').map((row) => [`${row.cohort}|${row.period}`, row.counts[0]!]));
+  const activeIn = (cohort: string, month: string) =>
+    edges.includes(month)
+      ? (edgeCounts.get(`${cohort}|${month}`) ?? 0)
+      : (yearCounts.get(`${cohort}|${month.slice(0, 4)}-01-01`)?.[Number(month.slice(5, 7)) - 1] ?? 0);
   const months = bucketsOf(range, 'month');
-  const activeIn = new Map(result.rows.filter((row) => row.month !== null).map((row) => [`${row.cohort}|${row.month}`, row.size]));
-  return result.rows
-    .filter((row) => row.month === null)
+  return rowsOf('state')
     .sort((a, b) => (a.cohort < b.cohort ? -1 : 1))
-    .map((row) => ({
-      cohort: row.cohort,
-      size: row.size,
-      activeByMonth: months.filter((month) => month >= row.cohort).map((month) => activeIn.get(`${row.cohort}|${month}`) ?? 0),
-      active: row.active,
-      atRisk: row.at_risk,
-      churned: row.churned,
-      suspended: row.suspended,
-      churnRate: rate(row.churned, row.size),
+    .map(({ cohort, counts: [size, active, atRisk, churned, suspended] }) => ({
+      cohort,
+      size: size!,
+      activeByMonth: months.filter((month) => month >= cohort).map((month) => activeIn(cohort, month)),
+      active: active!,
+      atRisk: atRisk!,
+      churned: churned!,
+      suspended: suspended!,
+      churnRate: rate(churned!, size!),
     }));
 }
