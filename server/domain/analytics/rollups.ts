@@ -1,5 +1,4 @@
 import { sql, type SQL } from 'drizzle-orm';
-import type { Executor } from '../../../db/client.js';
 
 /**
  * The attributed referral events `which` selects, as the rollups count them: partner, program, UTC day and the
@@ -121,12 +120,4 @@ export function attributedRowsOf(batch: SQL): SQL {
     select e.partner_id, e.program_id, e.kind, e.amount, e.occurred_at,
       (e.occurred_at at time zone 'UTC')::date as day, coalesce(e.currency, pr.currency) as currency
     from ${batch} e join programs pr on pr.id = e.program_id`;
-}
-
-/**
- * Folds the attributed events `which` selects into the event rollups in one statement. Ingestion
- * folds its batch inside its own statement (see `rollupUpserts`); the bench seed calls this with id ranges.
- */
-export async function foldEventsIntoRollups(tx: Executor, which: SQL): Promise<void> {
-  await tx.execute(sql`with folded as (${attributedEvents(which)}), ${rollupUpserts} select 1`);
 }
