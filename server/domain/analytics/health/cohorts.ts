@@ -17,8 +17,8 @@ import { dayStart, type AnalyticsSources } from '../sources.js';
  * unseen for its `inactivityDays`, else active.
  *
  * Read from one year row per partner (analytics_partner_years: active months, last active day), with month rows only
- * for the months the range cuts (which days count) and for partners also active after the end (their last day
- * before it).
+ * for the months the range cuts (which days count) and, when the selection was active on or after the range's end,
+ * for the days before the end (a year row's last day is then not the last before the end).
  */
 export interface Cohort {
   cohort: string;
@@ -34,6 +34,7 @@ export interface Cohort {
 type CohortRow = { cohort: string; part: 'state' | 'year' | 'edge'; period: string | null; counts: number[] };
 
 const DEFAULT_RULES = programRules.parse({});
+const LAST_DAY = '9999-01-01';
 
 /** The range's months that it covers only in part: their activity is told by day, from the month rows. */
 function partialMonths(range: DayRange): string[] {
@@ -42,6 +43,15 @@ function partialMonths(range: DayRange): string[] {
 
 /** Per year row: how many partners were active in each month (index m − 1), one count per `active_months` bit. */
 const monthCounts = sql.raw(`array[${Array.from({ length: 12 }, (_, bit) => `count(*) filter (where y.active_months & ${1 << bit} <> 0)`).join(', ')}]::int[]`);
+
+/** Whether a partner of the selection had a click, lead or sale on `day` or later. */
+async function activeSince(db: Executor, selection: Selection, sources: AnalyticsSources, day: string): Promise<boolean> {
+  const result = await db.execute<{ found: boolean }>(sql`
+    select exists (
+      select 1 from ${sources.days({ from: day, to: LAST_DAY })} d where ${selection.rows('d')} and d.clicks + d.leads + d.sales > 0
+    ) as found`);
+  return result.rows[0]!.found;
+}
 
 export async function cohorts(
   db: Executor,
@@ -61,8 +71,13 @@ export async function cohorts(
   // Seen in the `days` before the end: a bit of the month rows' active days in [end − days, end).
   const seenWithin = (days: string) =>
     sql`bool_or(m.active_days & ${activeDaysBetween(sql`m.period`, sql`${end} - ${sql.raw(`c.${days}`)}`, end)} <> 0)`;
-  const unseen = (days: string) => sql`not coalesce(s.${sql.raw(`seen_${days}`)}, l.day >= ${end} - c.${sql.raw(days)}, false)
-    and c.activated_at < ${dayStart(range.to)} - make_interval(days => c.${sql.raw(days)})`;
+  // A year row's last active day is the last before the end unless the partner was also active on or after the end
+  // (a range ending in the past): then the month rows of the days before the end tell it.
+  const monthsTellSeen = await activeSince(db, selection, sources, range.to);
+  const seenBy = (days: string) =>
+    monthsTellSeen ? sql`s.${sql.raw(`seen_${days}`)}, l.day >= ${end} - c.${sql.raw(days)}` : sql`l.day >= ${end} - c.${sql.raw(days)}`;
+  const unseen = (days: string) =>
+    sql`not coalesce(${seenBy(days)}, false) and c.activated_at < ${dayStart(range.to)} - make_interval(days => c.${sql.raw(days)})`;
   const edges = partialMonths(range);
   const edgeRows = sql.join(
     edges.map((month) => sql`select * from ${sources.months({ from: month, to: nextBucket(month, 'month') })} piece`),
@@ -88,21 +103,20 @@ export async function cohorts(
       from ${sources.years({ from: `${seenFrom.slice(0, 4)}-01-01`, to: range.to })} y join cohort c on c.id = y.partner_id
       where ${selection.rows('y')}
     ),
-    -- The last active day before the end, from the year rows...
     last_seen as (
-      select partner_id, max(last_active_day) filter (where last_active_day < ${end}) as day,
-        bool_or(last_active_day >= ${end}) as active_later
-      from years group by partner_id
+      select partner_id, max(last_active_day) as day from years where last_active_day < ${end} group by partner_id
     ),
-    -- ...except for partners also active at or after the end: their year row cannot tell their last day before it,
-    -- so the month rows of the days before the end do.
-    seen as (
+    ${
+      monthsTellSeen
+        ? sql`seen as (
       select m.partner_id, ${seenWithin('churn_days')} as seen_churn_days, ${seenWithin('inactivity_days')} as seen_inactivity_days
       from ${sources.months({ from: bucketOf(addDays(range.to, -longest), 'month'), to: range.to })} m
       join cohort c on c.id = m.partner_id
-      where ${selection.rows('m')} and m.partner_id in (select partner_id from last_seen where active_later)
+      where ${selection.rows('m')}
       group by m.partner_id
-    ),
+    ),`
+        : sql``
+    }
     classified as (
       select c.cohort, case
           when c.status = 'terminated' or c.erased_at is not null then 'churned'
@@ -111,7 +125,7 @@ export async function cohorts(
           when ${unseen('inactivity_days')} then 'at_risk'
           else 'active'
         end as state
-      from cohort c left join seen s on s.partner_id = c.id left join last_seen l on l.partner_id = c.id
+      from cohort c left join last_seen l on l.partner_id = c.id ${monthsTellSeen ? sql`left join seen s on s.partner_id = c.id` : sql``}
     )
     select cohort::text, 'state' as part, null as period, array[count(*),
       count(*) filter (where state = 'active'), count(*) filter (where state = 'at_risk'),
