@@ -72,9 +72,9 @@ export const windowUpsert = sql`
     )`;
 
 /**
- * The rollup upserts as CTEs (`days`, `months`, `activity`, `years`, `windows`) over a CTE named `folded` with the columns of
- * `attributedEvents`: grouped per rollup row, rows taken in key order (so concurrent batches lock shared rows in
- * the same order). The upserts add to what is there, so they must see each event exactly once. Concurrent
+ * The rollup upserts as CTEs (`days`, `months`, `activity`, `years`, `windows`) over a CTE named `folded` with the
+ * columns of `attributedEvents`: grouped per rollup row, rows taken in key order (so concurrent batches lock shared
+ * rows in the same order). The upserts add to what is there, so they must see each event exactly once. Concurrent
  * transactions that touch one row serialize on it.
  */
 export const rollupUpserts = sql`

@@ -44,11 +44,17 @@ function partialMonths(range: DayRange): string[] {
 /** Per year row: how many partners were active in each month (index m − 1), one count per `active_months` bit. */
 const monthCounts = sql.raw(`array[${Array.from({ length: 12 }, (_, bit) => `count(*) filter (where y.active_months & ${1 << bit} <> 0)`).join(', ')}]::int[]`);
 
-/** Whether a partner of the selection had a click, lead or sale on `day` or later. */
+/**
+ * Whether a partner of the selection had a click, lead or sale on `day` or later: asked program by program, so that
+ * each asks the day rollup's (program, day) index for the first such row.
+ */
 async function activeSince(db: Executor, selection: Selection, sources: AnalyticsSources, day: string): Promise<boolean> {
   const result = await db.execute<{ found: boolean }>(sql`
     select exists (
-      select 1 from ${sources.days({ from: day, to: LAST_DAY })} d where ${selection.rows('d')} and d.clicks + d.leads + d.sales > 0
+      select 1 from programs pr cross join lateral (
+        select 1 from ${sources.days({ from: day, to: LAST_DAY })} d
+        where d.program_id = pr.id and ${selection.rows('d')} and d.clicks + d.leads + d.sales > 0 limit 1
+      ) d
     ) as found`);
   return result.rows[0]!.found;
 }
