@@ -1,11 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../../db/client.js';
-import type { DayRange } from './range.js';
+import { ALL_DAYS } from './range.js';
 import { attributedEvents, eventMeasures, MEASURES, measureColumns, windowsCovering } from './rollups.js';
 import { rawSources, rollupSources } from './sources.js';
-
-/** All of time the rollups can hold. */
-const ALL_DAYS: DayRange = { from: '2000-01-01', to: '9999-01-01' };
 
 export type Drift = {
   rollup: 'days' | 'months' | 'years' | 'windows' | 'activity' | 'commission_days' | 'accepted_agreement_version' | 'documents_valid_until';

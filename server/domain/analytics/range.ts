@@ -15,6 +15,8 @@ const EARLIEST = Date.UTC(2000, 0, 1);
 const LATEST = Date.UTC(9999, 0, 1);
 
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** Every day a range may cover. */
+export const ALL_DAYS: DayRange = { from: isoDay(EARLIEST), to: isoDay(LATEST) };
 const msOf = (day: string) => Date.parse(`${day}T00:00:00Z`);
 const badRange = (field: string, message: string) =>
   new AppError('BAD_REQUEST', `Invalid input: ${field}: ${message}`, { field });

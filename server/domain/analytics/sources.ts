@@ -57,9 +57,8 @@ export const rollupSources: AnalyticsSources = {
   documentValid: partnerRowHasValidDocumentSql,
 };
 
-/** The first day of the first year starting on or after `day`, and the end of the last year starting before `to`. */
-const yearsStart = (day: string) => (day.endsWith('-01-01') ? day : `${Number(day.slice(0, 4)) + 1}-01-01`);
-const yearsEnd = (range: DayRange) => yearsStart(range.to);
+/** The first 1 January on or after `day`: where the years starting in a range begin, and where the last one ends. */
+const yearStartFrom = (day: string) => (day.endsWith('-01-01') ? day : `${Number(day.slice(0, 4)) + 1}-01-01`);
 
 const eventsWithin = (range: DayRange) =>
   attributedEvents(sql`e.occurred_at >= ${dayStart(range.from)} and e.occurred_at < ${dayStart(range.to)}`);
@@ -82,7 +81,7 @@ export const rawSources: AnalyticsSources = {
   years: (range) => sql`(
     select partner_id, ${yearOf(sql`day`)} as period, program_id, bit_or(${activeMonthBit(sql`day`)}) as active_months,
       max(day) as last_active_day
-    from (${attributedEvents(sql`e.kind <> 'refund' and e.occurred_at >= ${dayStart(yearsStart(range.from))} and e.occurred_at < ${dayStart(yearsEnd(range))}`)}) f
+    from (${attributedEvents(sql`e.kind <> 'refund' and e.occurred_at >= ${dayStart(yearStartFrom(range.from))} and e.occurred_at < ${dayStart(yearStartFrom(range.to))}`)}) f
     group by 1, 2, 3)`,
   activity: () => sql`(
     select partner_id, min(occurred_at) as first_event_at, max(occurred_at) as last_event_at,

@@ -4,7 +4,7 @@ import type { ProgramInForce } from '../../partner-jobs/programs-in-force.js';
 import { programRules } from '../../programs/configuration.js';
 import { rate, type Rate } from '../measures.js';
 import { activeDaysBetween } from '../rollups.js';
-import { addDays, bucketOf, bucketsOf, nextBucket, type DayRange } from '../range.js';
+import { addDays, ALL_DAYS, bucketOf, bucketsOf, nextBucket, type DayRange } from '../range.js';
 import type { Selection } from '../scope.js';
 import { dayStart, type AnalyticsSources } from '../sources.js';
 
@@ -34,7 +34,6 @@ export interface Cohort {
 type CohortRow = { cohort: string; part: 'state' | 'year' | 'edge'; period: string | null; counts: number[] };
 
 const DEFAULT_RULES = programRules.parse({});
-const LAST_DAY = '9999-01-01';
 
 /** The range's months that it covers only in part: their activity is told by day, from the month rows. */
 function partialMonths(range: DayRange): string[] {
@@ -52,7 +51,7 @@ async function activeSince(db: Executor, selection: Selection, sources: Analytic
   const result = await db.execute<{ found: boolean }>(sql`
     select exists (
       select 1 from programs pr cross join lateral (
-        select 1 from ${sources.days({ from: day, to: LAST_DAY })} d
+        select 1 from ${sources.days({ from: day, to: ALL_DAYS.to })} d
         where d.program_id = pr.id and ${selection.rows('d')} and d.clicks + d.leads + d.sales > 0 limit 1
       ) d
     ) as found`);
