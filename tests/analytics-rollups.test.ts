@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { partners as partnersTable } from '../db/schema/index.js';
 import { approveDueCommissions } from '../server/domain/commissions/approve.js';
 import { settleApprovedCommissions } from '../server/domain/commissions/settle.js';
 import { reviewFraudFlag } from '../server/domain/fraud/review.js';
@@ -237,5 +238,33 @@ describe('trailing windows', () => {
     }
     // A range one day off a window reads months and days.
     expect(await windowRows(db, { from: iso(BASE + 31 * DAY).slice(0, 10), to: iso(BASE + 60 * DAY).slice(0, 10) })).toBeNull();
+  });
+
+  it('give the bottom performers of a whole program over a window, idle ones by id, ranked when fewer than ten are idle', async () => {
+    await rollWindows(db, at(60));
+    const now = at(60.5);
+    const health = { programId: await createProgram(db), dateRange: { from: at(30), to: at(60) } };
+    const created = await Promise.all(Array.from({ length: 16 }, () => createPartner(db, { programId: health.programId })));
+    // Roles by id, so that each mistake would show among the first ten: the lowest id sells, the next is suspended,
+    // the next only brought a lead (no revenue, conversions or clicks: idle), the next only clicks.
+    const [seller, suspended, leadOnly, clicker, ...idle] = [...created].sort((a, b) => (a.id < b.id ? -1 : 1));
+    await db.update(partnersTable).set({ status: 'suspended' }).where(eq(partnersTable.id, suspended!.id));
+    await ingest([
+      { externalId: uniqueId('bottom'), kind: 'sale', referralCode: seller!.referralCode, occurredAt: iso(BASE + 50 * DAY), amount: 1_000, currency: 'USD' },
+      { externalId: uniqueId('bottom'), kind: 'lead', referralCode: leadOnly!.referralCode, occurredAt: iso(BASE + 51 * DAY) },
+      { externalId: uniqueId('bottom'), kind: 'click', referralCode: clicker!.referralCode, occurredAt: iso(BASE + 52 * DAY) },
+    ]);
+    const bottomOf = async () => {
+      const ours = await programHealth(db, admin, health, undefined, now);
+      expect(ours).toEqual(await programHealth(db, admin, health, rawSources, now));
+      return ours.performers[0]!.bottom.map((performer) => [performer.partnerId, performer.revenue, performer.conversions, performer.clicks]);
+    };
+    // Thirteen idle partners: the ten with the lowest ids.
+    const zero = (partner: TestPartner) => [partner.id, 0, 0, 0];
+    expect(await bottomOf()).toEqual([leadOnly!, ...idle].slice(0, 10).map(zero));
+
+    // Six idle left: they come first, then the clicker and the seller.
+    await db.update(partnersTable).set({ status: 'suspended' }).where(inArray(partnersTable.id, idle.slice(5).map((partner) => partner.id)));
+    expect(await bottomOf()).toEqual([...[leadOnly!, ...idle.slice(0, 5)].map(zero), [clicker!.id, 0, 0, 1], [seller!.id, 1_000, 1, 0]]);
   });
 });

@@ -88,6 +88,8 @@ export const partners = pgTable(
       table.createdAt,
       table.documentsValidUntil,
     ),
+    // The bottom performers' walk over a program's active partners in id order (health/revenue.ts).
+    index('partners_active_program_idx').on(table.programId, table.id).where(sql`${table.status} = 'active'`),
     index('partners_manager_idx').on(table.managerId, table.createdAt, table.id),
     index('partners_parent_idx').on(table.parentId),
     index('partners_created_idx').on(table.createdAt, table.id),

@@ -1,10 +1,10 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../../../db/client.js';
 import type { AppAbility } from '../../../auth/abilities.js';
 import { piiVisibleSql } from '../../partners/access.js';
 import { rate, type Money, type Rate } from '../measures.js';
 import type { DayRange } from '../range.js';
-import type { Selection } from '../scope.js';
+import { analyticsScope, type Selection } from '../scope.js';
 import { dayStart, rangeRows, type AnalyticsSources } from '../sources.js';
 
 export const PERFORMERS_SHOWN = 10;
@@ -73,6 +73,61 @@ type CurrencyRow = {
 };
 type PerformerRow = Performer & { side: 'top' | 'bottom'; currency: string };
 
+/** How many of a program's active partners, in id order, the bottom performers' walk checks for idle ones. */
+const IDLE_WALK = 4096;
+
+/**
+ * The `bottom` CTE: per currency, the selection's active partners (of programs in that currency) ranked by least
+ * revenue, then fewest conversions and clicks, then id. Ranking joins every active partner with the range's rows;
+ * but the partners without revenue, conversions or clicks all share the lowest key and so go by id. With
+ * `walkIdle` (a whole program's kept window: one row per partner), the first IDLE_WALK active partners by id are
+ * checked for such rows first: when ten are among them they are the bottom, since any other has a greater id. Only
+ * otherwise is every active partner ranked.
+ */
+function bottomPerformers(selection: Selection, rows: SQL, walkIdle: boolean): SQL {
+  const ranked = sql`
+      select b.partner_id, c.currency, b.revenue, b.sales, b.clicks,
+        row_number() over (partition by c.currency order by b.revenue, b.sales, b.clicks, b.partner_id) as position
+      from (select distinct currency from programs) c
+      cross join lateral (
+        select partners.id as partner_id, coalesce(pp.revenue, 0)::bigint as revenue, coalesce(pp.sales, 0)::bigint as sales,
+          coalesce(pp.clicks, 0)::bigint as clicks
+        from partners
+        join programs pr on pr.id = partners.program_id and pr.currency = c.currency
+        left join per_partner pp on pp.partner_id = partners.id and pp.currency = c.currency
+        where ${selection.partners} and partners.status = 'active'
+        -- Only the lowest few are shown: a top-N sort, not a ranking of every active partner.
+        order by 2, 3, 4, 1
+        limit ${PERFORMERS_SHOWN}
+      ) b`;
+  if (!walkIdle) return sql`bottom as (${ranked})`;
+  return sql`idle as materialized (
+      select w.partner_id, pr.currency, 0::bigint as revenue, 0::bigint as sales, 0::bigint as clicks,
+        row_number() over (order by w.partner_id) as position
+      from programs pr
+      cross join lateral (
+        select walked.id as partner_id
+        from (
+          select partners.id from partners where partners.program_id = pr.id and partners.status = 'active'
+          order by partners.id limit ${IDLE_WALK}
+        ) walked
+        where not exists (
+          select 1 from ${rows} r
+          where ${selection.rows('r')} and r.partner_id = walked.id and r.currency = pr.currency
+            and (r.revenue > 0 or r.sales > 0 or r.clicks > 0)
+        )
+        order by walked.id
+        limit ${PERFORMERS_SHOWN}
+      ) w
+      where pr.id = ${selection.programId}::uuid
+    ),
+    bottom as (
+      select * from idle where (select count(*) from idle) = ${PERFORMERS_SHOWN}
+      union all
+      select * from (${ranked}) ranked where (select count(*) from idle) < ${PERFORMERS_SHOWN}
+    )`;
+}
+
 export async function revenueHealth(
   db: Executor,
   ability: AppAbility,
@@ -99,16 +154,16 @@ export async function revenueHealth(
         ceil(count(*) filter (where revenue > 0) / 10.0)::int as top_partners
       from per_partner group by currency
     ),
-    -- The top tenth's revenue is the sum of that many largest revenues: ties among them do not change it, so the
-    -- ranking needs no tie-breaker (a cheaper sort than the performers' order).
+    -- The top tenth's revenue is the sum of that many largest revenues: ties among them do not change it, so a
+    -- top-N sort by revenue alone gives it (no ranking of every seller, no tie-breaker).
     top_tenth as (
-      select r.currency, sum(r.revenue)::bigint as top_revenue
-      from (
-        select currency, revenue, row_number() over (partition by currency order by revenue desc) as position
-        from per_partner where revenue > 0
-      ) r join per_currency c using (currency)
-      where r.position <= c.top_partners
-      group by r.currency
+      select c.currency, t.top_revenue from per_currency c
+      cross join lateral (
+        select sum(l.revenue)::bigint as top_revenue from (
+          select p.revenue from per_partner p where p.currency = c.currency and p.revenue > 0
+          order by p.revenue desc limit c.top_partners
+        ) l
+      ) t
     ),
     top as (
       select t.*, row_number() over (partition by t.currency order by t.revenue desc, t.sales desc, t.partner_id) as position
@@ -120,22 +175,7 @@ export async function revenueHealth(
         limit ${PERFORMERS_SHOWN}
       ) t
     ),
-    bottom as (
-      select b.partner_id, c.currency, b.revenue, b.sales, b.clicks,
-        row_number() over (partition by c.currency order by b.revenue, b.sales, b.clicks, b.partner_id) as position
-      from (select distinct currency from programs) c
-      cross join lateral (
-        select partners.id as partner_id, coalesce(pp.revenue, 0) as revenue, coalesce(pp.sales, 0) as sales,
-          coalesce(pp.clicks, 0) as clicks
-        from partners
-        join programs pr on pr.id = partners.program_id and pr.currency = c.currency
-        left join per_partner pp on pp.partner_id = partners.id and pp.currency = c.currency
-        where ${selection.partners} and partners.status = 'active'
-        -- Only the lowest few are shown: a top-N sort, not a ranking of every active partner.
-        order by 2, 3, 4, 1
-        limit ${PERFORMERS_SHOWN}
-      ) b
-    ),
+    ${bottomPerformers(selection, rows, onePerKey && selection.programId !== null && analyticsScope(ability) === null)},
     performers as (
       select 'top' as side, partner_id, currency, revenue, sales, clicks, position from top
       union all

@@ -1,0 +1,1 @@
+CREATE INDEX "partners_active_program_idx" ON "partners" USING btree ("program_id","id") WHERE "partners"."status" = 'active';
