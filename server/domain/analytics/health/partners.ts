@@ -99,12 +99,14 @@ export interface Participation {
 export async function participation(db: Executor, selection: Selection, sources: AnalyticsSources, range: DayRange): Promise<Participation> {
   const { rows: recent } = await rangeRows(db, sources, { from: addDays(range.to, -PARTICIPATION_DAYS), to: range.to });
   const end = dayStart(range.to);
+  // Two counts rather than one left join: the semi-join hashes the recent rows once, where parallel workers each
+  // built the whole join's hash.
   const active = await db.execute<{ active: number; recent: number }>(sql`
-    select count(*)::int as active, count(r.partner_id)::int as recent
-    from partners left join (
-      select distinct d.partner_id from ${recent} d where ${selection.rows('d')} and d.clicks + d.leads + d.sales > 0
-    ) r on r.partner_id = partners.id
-    where ${selection.partners} and partners.status = 'active'`);
+    select (select count(*)::int from partners where ${selection.partners} and partners.status = 'active') as active,
+      (select count(*)::int from partners
+        where ${selection.partners} and partners.status = 'active' and exists (
+          select 1 from ${recent} d where ${selection.rows('d')} and d.partner_id = partners.id and d.clicks + d.leads + d.sales > 0
+        )) as recent`);
   const acknowledged = await db.execute<{ updates: number; recipients: number; acknowledged: number }>(sql`
     with latest as (
       select distinct on (u.program_id) u.id from program_updates u
