@@ -385,6 +385,31 @@ describe('analytics.programHealth', () => {
     ]);
     expect(health.partners.active).toBe(7);
   });
+
+  it('sees activity of the previous calendar year, and counts a partner active under two programs once', async () => {
+    // Program C (defaults: 60 inactivity, 120 churn days), both activated 2024-09-01. Y clicks on 12-20. Z clicks on
+    // 11-01 under program D, moves to C and clicks on 11-20. Up to 2025-01-15 both were seen within 60 days, in 2024.
+    const programC = await createProgram(db);
+    const programD = await createProgram(db);
+    const Y = await createPartner(db, { programId: programC });
+    const Z = await createPartner(db, { programId: programD });
+    await ingest(clicks(Y, '2024-12-20', 1));
+    await ingest(clicks(Z, '2024-11-01', 1));
+    await db.execute(sql`update partners set program_id = ${programC} where id = ${Z.id}`);
+    await ingest(clicks(Z, '2024-11-20', 1));
+    for (const partner of [Y, Z]) await setPartner(partner, { createdAt: '2024-08-20T00:00:00Z', activatedAt: '2024-09-01T00:00:00Z' });
+
+    const dateRange = { from: new Date('2024-09-01T00:00:00Z'), to: new Date('2025-01-15T00:00:00Z') };
+    const cohortOf = async (programId?: string) => {
+      const health = await programHealth(db, admin, programHealthInput.parse({ programId, dateRange }), undefined, NOW);
+      return health.retention.find((cohort) => cohort.cohort === '2024-09-01');
+    };
+    const both = { cohort: '2024-09-01', size: 2, active: 2, atRisk: 0, churned: 0, suspended: 0, churnRate: rate(0, 2, 0) };
+    // Months September to January (cut at the 15th): Z in November, Y in December.
+    expect(await cohortOf(programC)).toEqual({ ...both, activeByMonth: [0, 0, 1, 1, 0] });
+    // Over every program Z's November counts once, though under two programs.
+    expect(await cohortOf(undefined)).toEqual({ ...both, activeByMonth: [0, 0, 1, 1, 0] });
+  });
 });
 
 describe('analytics.referralPerformance', () => {

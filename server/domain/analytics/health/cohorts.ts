@@ -83,6 +83,18 @@ export async function cohorts(
     monthsTellSeen ? sql`s.${sql.raw(`seen_${days}`)}, l.day >= ${end} - c.${sql.raw(days)}` : sql`l.day >= ${end} - c.${sql.raw(days)}`;
   const unseen = (days: string) =>
     sql`not coalesce(${seenBy(days)}, false) and c.activated_at < ${dayStart(range.to)} - make_interval(days => c.${sql.raw(days)})`;
+  // Only the years from that of the earliest day a partner can count as seen matter; when that is the end's year
+  // and one program is selected, they are one row per partner already.
+  const seenYear = `${addDays(range.to, -longest).slice(0, 4)}-01-01`;
+  const lastSeen =
+    selection.programId && seenYear.slice(0, 4) === addDays(range.to, -1).slice(0, 4)
+      ? sql`select partner_id, last_active_day as day from years where period >= ${seenYear}::date and last_active_day < ${end}`
+      : sql`select partner_id, max(last_active_day) as day from years
+          where period >= ${seenYear}::date and last_active_day < ${end} group by partner_id`;
+  // Over every program a partner may have a year row under each program it was in: counted once.
+  const yearsPerPartner = selection.programId
+    ? sql`years`
+    : sql`(select cohort, partner_id, period, bit_or(active_months) as active_months from years group by 1, 2, 3)`;
   const edges = partialMonths(range);
   const edgeRows = sql.join(
     edges.map((month) => sql`select * from ${sources.months({ from: month, to: nextBucket(month, 'month') })} piece`),
@@ -108,9 +120,7 @@ export async function cohorts(
       from ${sources.years({ from: `${seenFrom.slice(0, 4)}-01-01`, to: range.to })} y join cohort c on c.id = y.partner_id
       where ${selection.rows('y')}
     ),
-    last_seen as (
-      select partner_id, max(last_active_day) as day from years where last_active_day < ${end} group by partner_id
-    ),
+    last_seen as (${lastSeen}),
     ${
       monthsTellSeen
         ? sql`seen as (
@@ -137,7 +147,7 @@ export async function cohorts(
       count(*) filter (where state = 'churned'), count(*) filter (where state = 'suspended')]::int[] as counts
     from classified group by cohort
     union all
-    select y.cohort::text, 'year', y.period::text, ${monthCounts} from years y group by 1, 3
+    select y.cohort::text, 'year', y.period::text, ${monthCounts} from ${yearsPerPartner} y group by 1, 3
     ${
       edges.length === 0
         ? sql``
