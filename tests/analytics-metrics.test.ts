@@ -386,7 +386,7 @@ describe('analytics.programHealth', () => {
     expect(health.partners.active).toBe(7);
   });
 
-  it('sees activity of the previous calendar year, and counts a partner active under two programs once', async () => {
+  it('sees activity of the previous calendar year, counts a partner active under two programs once, and a cut first month by day', async () => {
     // Program C (defaults: 60 inactivity, 120 churn days), both activated 2024-09-01. Y clicks on 12-20. Z clicks on
     // 11-01 under program D, moves to C and clicks on 11-20. Up to 2025-01-15 both were seen within 60 days, in 2024.
     const programC = await createProgram(db);
@@ -409,6 +409,14 @@ describe('analytics.programHealth', () => {
     expect(await cohortOf(programC)).toEqual({ ...both, activeByMonth: [0, 0, 1, 1, 0] });
     // Over every program Z's November counts once, though under two programs.
     expect(await cohortOf(undefined)).toEqual({ ...both, activeByMonth: [0, 0, 1, 1, 0] });
+
+    // From 10-15, October counts its days from the 15th only: W's click of 10-05 (before its activation) is not in it.
+    const W = await createPartner(db, { programId: programC });
+    await ingest(clicks(W, '2024-10-05', 1));
+    await setPartner(W, { createdAt: '2024-10-01T00:00:00Z', activatedAt: '2024-10-20T00:00:00Z' });
+    const fromMidOctober = { from: new Date('2024-10-15T00:00:00Z'), to: dateRange.to };
+    const health = await programHealth(db, admin, programHealthInput.parse({ programId: programC, dateRange: fromMidOctober }), undefined, NOW);
+    expect(health.retention.map((cohort) => [cohort.cohort, cohort.activeByMonth])).toEqual([['2024-10-01', [0, 0, 0, 0]]]);
   });
 });
 

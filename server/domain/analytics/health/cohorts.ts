@@ -17,8 +17,9 @@ import { dayStart, type AnalyticsSources } from '../sources.js';
  * unseen for its `inactivityDays`, else active.
  *
  * Read from one year row per partner (analytics_partner_years: active months, last active day), with month rows only
- * for the months the range cuts (which days count) and, when the selection was active on or after the range's end,
- * for the days before the end (a year row's last day is then not the last before the end).
+ * for a first month the range cuts (which days count) and, when the selection was active on or after the range's
+ * end, for a last month it cuts and for the days before the end (a year row's last day is then not the last before
+ * the end).
  */
 export interface Cohort {
   cohort: string;
@@ -35,9 +36,12 @@ type CohortRow = { cohort: string; part: 'state' | 'year' | 'edge'; period: stri
 
 const DEFAULT_RULES = programRules.parse({});
 
-/** The range's months that it covers only in part: their activity is told by day, from the month rows. */
-function partialMonths(range: DayRange): string[] {
-  return bucketsOf(range, 'month').filter((month) => month < range.from || nextBucket(month, 'month') > range.to);
+/**
+ * The range's months whose activity is told by day, from the month rows: those it covers only in part, except a last
+ * month it cuts when nobody was active on or after the end (then all of that month's activity is in the range).
+ */
+function partialMonths(range: DayRange, activeAfterEnd: boolean): string[] {
+  return bucketsOf(range, 'month').filter((month) => month < range.from || (activeAfterEnd && nextBucket(month, 'month') > range.to));
 }
 
 /** Per year row: how many partners were active in each month (index m − 1), one count per `active_months` bit. */
@@ -95,7 +99,7 @@ export async function cohorts(
   const yearsPerPartner = selection.programId
     ? sql`years`
     : sql`(select cohort, partner_id, period, bit_or(active_months) as active_months from years group by 1, 2, 3)`;
-  const edges = partialMonths(range);
+  const edges = partialMonths(range, monthsTellSeen);
   const edgeRows = sql.join(
     edges.map((month) => sql`select * from ${sources.months({ from: month, to: nextBucket(month, 'month') })} piece`),
     sql` union all `,
