@@ -194,19 +194,19 @@ async function performanceOf(
  * days), no partner without revenue needs reading.
  */
 async function programPercentile(db: Executor, sources: AnalyticsSources, range: DayRange, partnerId: string, programId: string) {
+  const { rows } = await rangeRows(db, sources, range);
+  // The partner's revenue first (its own rows, by key), then one pass over the sellers counting those at or above it.
   const result = await db.execute<{ revenue: number; sellers: number; above: number }>(sql`
-    with revenue as materialized (
-      select r.partner_id, sum(r.revenue)::bigint as revenue from ${(await rangeRows(db, sources, range)).rows} r
-      where r.program_id = ${programId} and r.revenue > 0 group by r.partner_id
-    ),
-    -- Two passes over the sellers: the partner's revenue with the count, then those at or above it.
-    mine as (
-      select coalesce(max(revenue) filter (where partner_id = ${partnerId}), 0)::bigint as revenue, count(*)::int as sellers
-      from revenue
+    with mine as (
+      select coalesce(sum(r.revenue), 0)::bigint as revenue from ${rows} r
+      where r.program_id = ${programId} and r.partner_id = ${partnerId} and r.revenue > 0
     )
-    select mine.revenue, mine.sellers,
-      (select count(*)::int from revenue r where r.revenue >= mine.revenue and r.partner_id <> ${partnerId}) as above
-    from mine`);
+    select (select revenue from mine) as revenue, count(*)::int as sellers,
+      (count(*) filter (where s.revenue >= (select revenue from mine) and s.partner_id <> ${partnerId}))::int as above
+    from (
+      select r.partner_id, sum(r.revenue) as revenue from ${rows} r
+      where r.program_id = ${programId} and r.revenue > 0 group by r.partner_id
+    ) s`);
   const row = result.rows[0]!;
   const peers = row.revenue > 0 ? row.sellers : row.sellers + 1;
   const below = peers - 1 - row.above;
