@@ -81,8 +81,8 @@ export const rawSources: AnalyticsSources = {
   years: (range) => sql`(
     select partner_id, ${yearOf(sql`day`)} as period, program_id, bit_or(${activeMonthBit(sql`day`)}) as active_months,
       max(day) as last_active_day
-    from (${attributedEvents(sql`e.kind <> 'refund' and e.occurred_at >= ${dayStart(yearStartFrom(range.from))} and e.occurred_at < ${dayStart(yearStartFrom(range.to))}`)}) f
-    group by 1, 2, 3)`,
+    from (${eventsWithin({ from: yearStartFrom(range.from), to: yearStartFrom(range.to) })}) f
+    where kind <> 'refund' group by 1, 2, 3)`,
   activity: () => sql`(
     select partner_id, min(occurred_at) as first_event_at, max(occurred_at) as last_event_at,
       min(occurred_at) filter (where kind = 'sale') as first_sale_at

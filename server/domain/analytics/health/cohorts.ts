@@ -44,6 +44,9 @@ function partialMonths(range: DayRange, activeAfterEnd: boolean): string[] {
   return bucketsOf(range, 'month').filter((month) => month < range.from || (activeAfterEnd && nextBucket(month, 'month') > range.to));
 }
 
+/** The first day of the UTC year of `day`. */
+const yearStart = (day: string) => `${day.slice(0, 4)}-01-01`;
+
 /** Per year row: how many partners were active in each month (index m − 1), one count per `active_months` bit. */
 const monthCounts = sql.raw(`array[${Array.from({ length: 12 }, (_, bit) => `count(*) filter (where y.active_months & ${1 << bit} <> 0)`).join(', ')}]::int[]`);
 
@@ -76,22 +79,24 @@ export async function cohorts(
   }));
   const longest = Math.max(DEFAULT_RULES.churnDays, DEFAULT_RULES.inactivityDays, ...rules.map((rule) => rule.churn_days));
   const end = sql`${range.to}::date`;
-  const seenFrom = addDays(range.to, -longest) < range.from ? addDays(range.to, -longest) : range.from;
+  // The earliest day a partner can count as seen on, and where the years read begin (it or the range's start).
+  const seenStart = addDays(range.to, -longest);
+  const seenFrom = seenStart < range.from ? seenStart : range.from;
   // Seen in the `days` before the end: a bit of the month rows' active days in [end − days, end).
   const seenWithin = (days: string) =>
     sql`bool_or(m.active_days & ${activeDaysBetween(sql`m.period`, sql`${end} - ${sql.raw(`c.${days}`)}`, end)} <> 0)`;
   // A year row's last active day is the last before the end unless the partner was also active on or after the end
   // (a range ending in the past): then the month rows of the days before the end tell it.
-  const monthsTellSeen = await activeSince(db, selection, sources, range.to);
+  const activeAfterEnd = await activeSince(db, selection, sources, range.to);
   const seenBy = (days: string) =>
-    monthsTellSeen ? sql`s.${sql.raw(`seen_${days}`)}, l.day >= ${end} - c.${sql.raw(days)}` : sql`l.day >= ${end} - c.${sql.raw(days)}`;
+    activeAfterEnd ? sql`s.${sql.raw(`seen_${days}`)}, l.day >= ${end} - c.${sql.raw(days)}` : sql`l.day >= ${end} - c.${sql.raw(days)}`;
   const unseen = (days: string) =>
     sql`not coalesce(${seenBy(days)}, false) and c.activated_at < ${dayStart(range.to)} - make_interval(days => c.${sql.raw(days)})`;
-  // Only the years from that of the earliest day a partner can count as seen matter; when that is the end's year
-  // and one program is selected, they are one row per partner already.
-  const seenYear = `${addDays(range.to, -longest).slice(0, 4)}-01-01`;
+  // Only the years from seenStart's matter; when that is the end's year and one program is selected, they are one
+  // row per partner already.
+  const seenYear = yearStart(seenStart);
   const lastSeen =
-    selection.programId && seenYear.slice(0, 4) === addDays(range.to, -1).slice(0, 4)
+    selection.programId && seenYear === yearStart(addDays(range.to, -1))
       ? sql`select partner_id, last_active_day as day from years where period >= ${seenYear}::date and last_active_day < ${end}`
       : sql`select partner_id, max(last_active_day) as day from years
           where period >= ${seenYear}::date and last_active_day < ${end} group by partner_id`;
@@ -99,7 +104,7 @@ export async function cohorts(
   const yearsPerPartner = selection.programId
     ? sql`years`
     : sql`(select cohort, partner_id, period, bit_or(active_months) as active_months from years group by 1, 2, 3)`;
-  const edges = partialMonths(range, monthsTellSeen);
+  const edges = partialMonths(range, activeAfterEnd);
   const edgeRows = sql.join(
     edges.map((month) => sql`select * from ${sources.months({ from: month, to: nextBucket(month, 'month') })} piece`),
     sql` union all `,
@@ -121,12 +126,12 @@ export async function cohorts(
     ),
     years as materialized (
       select c.cohort, y.partner_id, y.period, y.active_months, y.last_active_day
-      from ${sources.years({ from: `${seenFrom.slice(0, 4)}-01-01`, to: range.to })} y join cohort c on c.id = y.partner_id
+      from ${sources.years({ from: yearStart(seenFrom), to: range.to })} y join cohort c on c.id = y.partner_id
       where ${selection.rows('y')}
     ),
     last_seen as (${lastSeen}),
     ${
-      monthsTellSeen
+      activeAfterEnd
         ? sql`seen as (
       select m.partner_id, ${seenWithin('churn_days')} as seen_churn_days, ${seenWithin('inactivity_days')} as seen_inactivity_days
       from ${sources.months({ from: bucketOf(addDays(range.to, -longest), 'month'), to: range.to })} m
@@ -144,7 +149,7 @@ export async function cohorts(
           when ${unseen('inactivity_days')} then 'at_risk'
           else 'active'
         end as state
-      from cohort c left join last_seen l on l.partner_id = c.id ${monthsTellSeen ? sql`left join seen s on s.partner_id = c.id` : sql``}
+      from cohort c left join last_seen l on l.partner_id = c.id ${activeAfterEnd ? sql`left join seen s on s.partner_id = c.id` : sql``}
     )
     select cohort::text, 'state' as part, null as period, array[count(*),
       count(*) filter (where state = 'active'), count(*) filter (where state = 'at_risk'),
