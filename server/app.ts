@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import type { TokenVerifier } from './auth/tokens.js';
 import { createContext } from './context.js';
 import { fastTRPCPlugin, type FastTRPCHandlerOptions } from './http/trpc-fastify.js';
+import { settleEffectsRunner } from './domain/referrals/effects-runner.js';
 import { registerMetrics } from './metrics.js';
 import { appRouter, type AppRouter } from './routers/index.js';
 
@@ -61,6 +62,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(fastTRPCPlugin<AppRouter>, { prefix: '/trpc', trpcOptions });
   }
 
+  // Effects queued by the last ingesting calls are applied before the pool closes.
+  app.addHook('onClose', () => settleEffectsRunner(deps.db, app.log));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const checks = {

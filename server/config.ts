@@ -51,6 +51,8 @@ const configSchema = z
     COMPLIANCE_CHECKS_EVERY: z.preprocess(emptyAsMissing, z.string().default('1 hour')),
     PERFORMANCE_THRESHOLDS_EVERY: z.preprocess(emptyAsMissing, z.string().default('6 hours')),
     COMMISSION_APPROVAL_EVERY: z.preprocess(emptyAsMissing, z.string().default('15 minutes')),
+    /** The sweep of referral effects left queued (each ingesting call applies its own right after it commits). */
+    REFERRAL_EFFECTS_EVERY: z.preprocess(emptyAsMissing, z.string().default('1 minute')),
     ANALYTICS_WINDOWS_EVERY: z.preprocess(emptyAsMissing, z.string().default('10 minutes')),
     /** Where the partner dashboard lives: links in notifications are built on it. */
     PUBLIC_BASE_URL: z.preprocess(emptyAsMissing, z.url({ protocol: /^https?$/ }).default('http://localhost:3000')),

@@ -11,6 +11,7 @@ import { notificationDeliveryJob } from '../jobs/notification-delivery.js';
 import { performanceThresholdsJob } from '../jobs/performance-thresholds.js';
 import { retentionJob } from '../jobs/retention.js';
 import { createScheduler, type Scheduler } from '../jobs/scheduler.js';
+import { referralEffectsJob } from '../jobs/referral-effects.js';
 import { webhookDeliveryJob } from '../jobs/webhook-delivery.js';
 import { buildApp } from './app.js';
 import { createTokenVerifier } from './auth/tokens.js';
@@ -78,6 +79,7 @@ export async function startService(config: Config): Promise<RunningService> {
           performanceThresholdsJob(config.PERFORMANCE_THRESHOLDS_EVERY),
           commissionApprovalJob(config.COMMISSION_APPROVAL_EVERY),
           analyticsWindowsJob(config.ANALYTICS_WINDOWS_EVERY),
+          referralEffectsJob(config.REFERRAL_EFFECTS_EVERY),
         ],
         log: app.log.child({ component: 'scheduler' }),
       });

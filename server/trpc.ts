@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
-import superjson from 'superjson';
 import { z } from 'zod';
+import { transformer } from './http/transformer.js';
 import type { ApiKeyScope } from '../db/schema/api-keys.js';
 import type { Action, SubjectType } from './auth/abilities.js';
 import type { Actor, Context } from './context.js';
@@ -30,7 +30,7 @@ const t = initTRPC
   .meta<Meta>()
   .create({
     // Dates, Maps and bigints reach the typed client as what its types say, not as strings.
-    transformer: superjson,
+    transformer,
     errorFormatter({ shape, error, ctx }) {
       const { stack: _stack, ...data } = shape.data;
       if (error.cause instanceof z.ZodError) {

@@ -23,7 +23,7 @@ async function flaggedSale(): Promise<{ parent: TestPartner; seller: TestPartner
   const click = { externalId: uniqueId('click'), kind: 'click', referralCode: seller.referralCode, occurredAt: '2025-05-01T10:00:00Z' };
   const sale = { externalId: uniqueId('sale'), kind: 'sale', clickId: click.externalId, amount: 10_000, currency: 'USD', occurredAt: '2025-05-01T10:00:01Z' };
   const result = await ingest([click, sale]);
-  expect(result.fraudFlags).toBe(1);
+  expect(result.effects.fraudFlags).toBe(1);
   const flag = await db.execute<{ id: string }>(sql`select id from fraud_flags where partner_id = ${seller.id}`);
   const entries = await db.execute<{ id: number }>(sql`
     select id from commissions where partner_id in (${parent.id}, ${seller.id}) order by id`);

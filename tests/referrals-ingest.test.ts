@@ -12,6 +12,7 @@ import {
   uniqueId,
   type TestPartner,
 } from './helpers/factories/money.js';
+import { applyQueuedEffects } from '../server/domain/referrals/effects.js';
 import { startTestServer } from './helpers/server.js';
 import superjson from 'superjson';
 
@@ -23,7 +24,12 @@ const service = createTRPCClient<AppRouter>({
 const programId = await createProgram(db);
 
 type Event = Parameters<typeof service.referrals.ingest.mutate>[0]['events'][number];
-const ingest = (events: Event[]) => service.referrals.ingest.mutate({ events });
+/** Ingests over HTTP and waits until the effects the call queued are applied (by the server's run or by this one). */
+const ingest = async (events: Event[]) => {
+  const result = await service.referrals.ingest.mutate({ events });
+  await applyQueuedEffects(db);
+  return result;
+};
 
 const browser = { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (test)' };
 const click = (partner: TestPartner, occurredAt: string, extra: Partial<Event> = {}): Event => ({
@@ -67,10 +73,10 @@ describe('idempotent ingestion', () => {
     const first = await ingest(events);
     expect(first.created).toHaveLength(40);
     expect(first.duplicates).toEqual([]);
-    // 20 sales, each an earning for the seller and an override for its parent.
-    expect(first.commissionEntries).toBe(40);
+    expect(first.effectsQueued).toBe(40);
     const again = await ingest(events);
-    expect(again).toEqual({ received: 40, created: [], duplicates: events.map((event) => event.externalId), commissionEntries: 0, fraudFlags: 0 });
+    expect(again).toEqual({ received: 40, created: [], duplicates: events.map((event) => event.externalId), effectsQueued: 0 });
+    // 20 sales, each an earning for the seller and an override for its parent.
     expect(await counts(events.map((event) => event.externalId))).toEqual({ events: 40, entries: 40 });
   });
 
@@ -231,7 +237,7 @@ describe('attribution', () => {
       euro: sale('2025-05-12T10:00:00Z', { referralCode: active.referralCode, currency: 'EUR' }),
     };
     const result = await ingest(Object.values(events));
-    expect(result.commissionEntries).toBe(0);
+    expect(result.effectsQueued).toBe(0);
     const reasons = Object.fromEntries(
       await Promise.all(
         Object.entries(events).map(async ([name, event]) => {

@@ -70,3 +70,16 @@ export const referralEvents = pgTable(
     check('referral_events_refund_names_sale', sql`(${table.kind} = 'refund') = (${table.refundOfExternalId} is not null)`),
   ],
 );
+
+/**
+ * Attributed events whose effects (ledger, fraud rules, rollups, webhooks) are still to be applied: one row per
+ * ingesting call, deleted in the transaction that applies them (`server/domain/referrals/effects.ts`). The actor is
+ * the ingesting caller's, recorded on the commissions, holds and audit rows the effects write.
+ */
+export const referralEffectsQueue = pgTable('referral_effects_queue', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  eventIds: bigint('event_ids', { mode: 'number' }).array().notNull(),
+  actorId: text('actor_id').notNull(),
+  requestId: text('request_id'),
+  createdAt: createdAt(),
+});

@@ -11,16 +11,18 @@ export type BatchEffects = {
   earnings: LedgerEntry[];
   /** The fraud rules' hits over the batch, for `openFraudFlags`. */
   hits: FraudHit[];
+  /** The batch's refunds, in id order, for `reverseForRefunds`. */
+  refundIds: number[];
 };
 
 /**
- * What a stored batch sets off, in one statement over its attributed events, read once by primary key: folds them
- * into the analytics rollups, accrues the commissions of its sales, and runs the fraud rules. `attributedIds` are
- * the attributed events this transaction stored (the upserts add, so each must come exactly once); refunds must be
+ * What stored events set off, in one statement over them, read once by primary key: folds them into the analytics
+ * rollups, accrues the commissions of their sales, and runs the fraud rules. `attributedIds` are attributed events
+ * taken off the effects queue in this transaction (the upserts add, so each must come exactly once); refunds are
  * stored before, so that the refund-rate rule sees them, and reversed after, once their sales' commissions exist.
  */
 export async function applyBatchEffects(tx: Executor, actor: Actor, attributedIds: number[]): Promise<BatchEffects> {
-  if (attributedIds.length === 0) return { earnings: [], hits: [] };
+  if (attributedIds.length === 0) return { earnings: [], hits: [], refundIds: [] };
   const result = await tx.execute<BatchEffects>(sql`
     with batch as materialized (
       select e.id, e.kind, e.partner_id, e.program_id, e.program_version, e.account_id, e.amount, e.currency,
@@ -43,6 +45,7 @@ export async function applyBatchEffects(tx: Executor, actor: Actor, attributedId
     hits as (${fraudRuleHits})
     select
       (select coalesce(jsonb_agg(to_jsonb(l) order by l.id), '[]') from ledger l) as earnings,
-      (select coalesce(jsonb_agg(to_jsonb(h)), '[]') from hits h) as hits`);
+      (select coalesce(jsonb_agg(to_jsonb(h)), '[]') from hits h) as hits,
+      (select coalesce(jsonb_agg(b.id order by b.id), '[]') from batch b where b.kind = 'refund') as "refundIds"`);
   return result.rows[0]!;
 }

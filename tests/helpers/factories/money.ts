@@ -9,6 +9,7 @@ import type { Actor } from '../../../server/context.js';
 import { generateApiKeySecret } from '../../../server/domain/api-keys/authenticate.js';
 import { insertIntoTree } from '../../../server/domain/hierarchy/tree.js';
 import { programConfiguration, type ProgramConfigurationInput } from '../../../server/domain/programs/configuration.js';
+import { applyQueuedEffects } from '../../../server/domain/referrals/effects.js';
 import { ingestReferrals } from '../../../server/domain/referrals/ingest.js';
 import { ingestInput } from '../../../server/domain/referrals/schemas.js';
 import { createTestDatabase } from '../db.js';
@@ -153,10 +154,16 @@ export async function createIngestKey(db: Database): Promise<{ id: string; secre
   return { id: row!.id, secret };
 }
 
-/** Ingests through the domain function, with the input schema applied as the procedure would. */
+/**
+ * Ingests through the domain function, with the input schema applied as the procedure would, then applies the
+ * effects the call queued, as the server's background run does right after it: `effects` counts what they wrote.
+ */
 export function ingester(db: Database, apiKeyId: string) {
   const actor: Actor = { userId: `api-key:${apiKeyId}`, roles: [], requestId: null };
-  return (events: unknown[]) => ingestReferrals(db, { actor, apiKeyId }, ingestInput.parse({ events }));
+  return async (events: unknown[]) => {
+    const result = await ingestReferrals(db, { actor, apiKeyId }, ingestInput.parse({ events }));
+    return { ...result, effects: await applyQueuedEffects(db) };
+  };
 }
 
 /**

@@ -1,0 +1,49 @@
+import fc from 'fast-check';
+import superjson from 'superjson';
+import { describe, expect, it } from 'vitest';
+import { transformer } from '../server/http/transformer.js';
+
+const wire = (value: unknown) => JSON.stringify(value);
+
+describe('the tRPC transformer', () => {
+  it('puts on the wire exactly what superjson does, for any value', () => {
+    const values = fc.oneof(
+      fc.jsonValue(),
+      fc.anything({
+        withBigInt: true,
+        withDate: true,
+        withMap: true,
+        withSet: true,
+        withNullPrototype: true,
+        withBoxedValues: true,
+        withSparseArray: true,
+        withTypedArray: false,
+        withUnicodeString: true,
+      }),
+      fc.constantFrom(-0, Number.NaN, Number.POSITIVE_INFINITY, undefined, { a: undefined }, new Date(0), [1n]),
+    );
+    fc.assert(
+      fc.property(values, (value) => {
+        expect(wire(transformer.serialize(value))).toBe(wire(superjson.serialize(value)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('hands a repeated object to superjson, which records the repetition for the client', () => {
+    const shared = { id: 1 };
+    const answer = { first: shared, second: shared, list: [shared] };
+    const serialized = transformer.serialize(answer);
+    expect(serialized).toEqual(superjson.serialize(answer));
+    expect(serialized.meta.referentialEqualities).toBeDefined();
+    const back = transformer.deserialize(JSON.parse(wire(serialized))) as typeof answer;
+    expect(back.first).toBe(back.second);
+  });
+
+  it('sends plain JSON as is, and reads it back equal', () => {
+    const answer = { received: 2, created: [{ id: 1, reason: null }, { id: 2, reason: 'x' }], duplicates: [] };
+    const serialized = transformer.serialize(answer);
+    expect(serialized).toEqual({ json: answer });
+    expect(transformer.deserialize(JSON.parse(wire(serialized)))).toEqual(answer);
+  });
+});
