@@ -21,12 +21,16 @@ import { pathToFileURL } from 'node:url';
  * events/s ÷ COPY events/s; the note adds the rate until the effects were all applied.
  *
  * A running service is warm: five batches of a year earlier go first, untimed, and COPY stores their rows untimed
- * too, so both tables hold the same rows when the timed part starts. Request bodies are built before the clock
- * starts, as COPY's payload is. Where PostgreSQL runs on this machine, the note adds CPU time (the server process
+ * too, so both tables hold the same rows when the timed part starts. Then rounds alternate, as the HTTP benchmarks
+ * do, so that a slow moment of a shared machine does not fall on one side only: a round sends its batches, waits
+ * until their effects are applied, then COPY stores the round's rows; the ratio compares the medians. Request
+ * bodies are built before the clock starts, as COPY's payload is. Where PostgreSQL runs on this machine, the note adds CPU time (the server process
  * and the database backends), which other load on a shared machine disturbs less than elapsed time.
  */
 
 const EVENTS = 20_000;
+const ROUNDS = 3;
+const EVENT_SPACING_MS = 30_000;
 const WARMUP_EVENTS = 5_000;
 const BATCH = 1_000;
 const GOAL = 0.5;
@@ -84,7 +88,7 @@ export function events(count = EVENTS, prefix = 'bench', start = START) {
       visitorId: `visitor-${visitor}`,
       ip: `10.0.${visitor % 250}.${visitor % 200}`,
       userAgent: 'Mozilla/5.0 (bench)',
-      occurredAt: new Date(start + n * 30_000).toISOString(),
+      occurredAt: new Date(start + n * EVENT_SPACING_MS).toISOString(),
     };
   });
 }
@@ -185,6 +189,20 @@ async function lastEventId(database: ScratchDatabase, which: SQL): Promise<numbe
   return result.rows[0]!.id;
 }
 
+interface Round {
+  ingestMs: number;
+  /** From the first call until the background run had applied every effect the calls queued. */
+  throughEffectsMs: number;
+  copyMs: number;
+  cpu: { server: number; database: number | null; copy: number | null };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
 export async function run(): Promise<{ scenario: string; ratio: number; goal: number; note?: string; sideA?: string; sideB?: string }[]> {
   const ingestDb = await createScratchDatabase();
   const copyDb = await createScratchDatabase();
@@ -198,39 +216,55 @@ export async function run(): Promise<{ scenario: string; ratio: number; goal: nu
       { procedure: 'users.list', input: { limit: 1 }, token: await signToken({ secret: jwtSecret, sub: 'bench', roles: ['affiliate_admin'] }) },
     );
     const serverCpuMs = async () => ((await (await fetch(`${server.url}/bench/cpu`)).json()) as { micros: number }).micros / 1000;
-    let ingestMs: number;
-    let throughEffectsMs: number;
-    let ingestCpu: { server: number; database: number | null };
+    const rounds: Round[] = [];
     try {
       await ingestOverHttp(server.url, key.secret, events(WARMUP_EVENTS, 'warmup', WARMUP_START));
       await effectsApplied(ingestDb);
-      const [server0, database0] = [await serverCpuMs(), await backendCpuMs(ingestDb)];
-      const calls = await ingestOverHttp(server.url, key.secret, events());
-      const [server1, database1] = [await serverCpuMs(), await backendCpuMs(ingestDb)];
-      ingestMs = calls.ms;
-      throughEffectsMs = calls.ms + ((await effectsApplied(ingestDb)) - calls.endedAt);
-      ingestCpu = { server: server1 - server0, database: database0 === null || database1 === null ? null : database1 - database0 };
+      await copyRows(ingestDb, copyDb, 0, await lastEventId(ingestDb, sql`true`));
+      for (let round = 0; round < ROUNDS; round++) {
+        const storedBefore = await lastEventId(ingestDb, sql`true`);
+        const [server0, database0] = [await serverCpuMs(), await backendCpuMs(ingestDb)];
+        const calls = await ingestOverHttp(server.url, key.secret, events(EVENTS, `bench${round}`, START + round * EVENTS * EVENT_SPACING_MS));
+        const [server1, database1] = [await serverCpuMs(), await backendCpuMs(ingestDb)];
+        const throughEffectsMs = calls.ms + ((await effectsApplied(ingestDb)) - calls.endedAt);
+        const copyCpu0 = await backendCpuMs(copyDb);
+        const copyMs = await copyRows(ingestDb, copyDb, storedBefore, await lastEventId(ingestDb, sql`true`));
+        const copyCpu1 = await backendCpuMs(copyDb);
+        rounds.push({
+          ingestMs: calls.ms,
+          throughEffectsMs,
+          copyMs,
+          cpu: {
+            server: server1 - server0,
+            database: database0 === null || database1 === null ? null : database1 - database0,
+            copy: copyCpu0 === null || copyCpu1 === null ? null : copyCpu1 - copyCpu0,
+          },
+        });
+      }
     } finally {
       await server.stop();
     }
     const warmedUpTo = await lastEventId(ingestDb, sql`external_id like 'warmup-%'`);
-    const storedUpTo = await lastEventId(ingestDb, sql`true`);
-    await copyRows(ingestDb, copyDb, 0, warmedUpTo);
-    const copyCpu0 = await backendCpuMs(copyDb);
-    const copyMs = await copyRows(ingestDb, copyDb, warmedUpTo, storedUpTo);
-    const copyCpu1 = await backendCpuMs(copyDb);
     const [stored, entries] = await Promise.all([
       ingestDb.db.execute<{ n: number }>(sql`select count(*)::int as n from referral_events where id > ${warmedUpTo}`),
       ingestDb.db.execute<{ n: number }>(sql`select count(*)::int as n from commissions where event_id > ${warmedUpTo}`),
     ]);
+    const ingestMs = median(rounds.map((round) => round.ingestMs));
+    const copyMs = median(rounds.map((round) => round.copyMs));
+    const throughEffectsMs = median(rounds.map((round) => round.throughEffectsMs));
     const rate = (ms: number) => `${Math.round((EVENTS / ms) * 1000).toLocaleString('en-US')} events/s`;
     const batches = EVENTS / BATCH;
+    const perBatch = (pick: (cpu: Round['cpu']) => number | null) => {
+      const values = rounds.map((round) => pick(round.cpu));
+      return values.some((value) => value === null) ? null : median(values as number[]) / batches;
+    };
+    const [serverCpu, databaseCpu, copyCpu] = [perBatch((cpu) => cpu.server), perBatch((cpu) => cpu.database), perBatch((cpu) => cpu.copy)];
     const cpu =
-      ingestCpu.database === null || copyCpu0 === null || copyCpu1 === null
-        ? `server CPU ${(ingestCpu.server / batches).toFixed(1)} ms per batch`
-        : `by CPU time ${((copyCpu1 - copyCpu0) / (ingestCpu.server + ingestCpu.database)).toFixed(2)}× (per batch of ${BATCH}: server ` +
-          `${(ingestCpu.server / batches).toFixed(1)} ms + PostgreSQL ${(ingestCpu.database / batches).toFixed(0)} ms, against COPY's ` +
-          `${((copyCpu1 - copyCpu0) / batches).toFixed(0)} ms)`;
+      databaseCpu === null || copyCpu === null
+        ? `server CPU ${serverCpu!.toFixed(1)} ms per batch`
+        : `by CPU time ${(copyCpu / (serverCpu! + databaseCpu)).toFixed(2)}× (per batch of ${BATCH}: server ${serverCpu!.toFixed(1)} ms + ` +
+          `PostgreSQL ${databaseCpu.toFixed(0)} ms, against COPY's ${copyCpu.toFixed(0)} ms)`;
+    const ratios = rounds.map((round) => (round.copyMs / round.ingestMs).toFixed(2)).join(', ');
     return [
       {
         scenario: `referrals.ingest over HTTP, ${EVENTS.toLocaleString('en-US')} events in batches of ${BATCH} vs COPY of the same rows`,
@@ -239,10 +273,11 @@ export async function run(): Promise<{ scenario: string; ratio: number; goal: nu
         sideA: rate(ingestMs),
         sideB: rate(copyMs),
         note:
-          `${cpu}; the calls also attributed every event and audited each batch. Their effects (${entries.rows[0]!.n.toLocaleString('en-US')} ledger ` +
-          `entries for ${(EVENTS / 10).toLocaleString('en-US')} sales over 4 levels, the fraud rules, the analytics rollups, webhooks) were applied ` +
-          `in the background, all of them ${Math.round(throughEffectsMs - ingestMs)} ms after the last call: through them ` +
-          `${rate(throughEffectsMs)}, ${(copyMs / throughEffectsMs).toFixed(2)}× COPY; ${stored.rows[0]!.n} events stored`,
+          `medians of ${ROUNDS} alternating rounds (ratios ${ratios}); ${cpu}. The calls also attributed every event and audited each ` +
+          `batch. Their effects (${entries.rows[0]!.n.toLocaleString('en-US')} ledger entries for ${((ROUNDS * EVENTS) / 10).toLocaleString('en-US')} ` +
+          `sales over 4 levels, the fraud rules, the analytics rollups, webhooks) were applied in the background, all of them ` +
+          `${Math.round(throughEffectsMs - ingestMs)} ms after a round's last call: through them ${rate(throughEffectsMs)}, ` +
+          `${(copyMs / throughEffectsMs).toFixed(2)}× COPY; ${stored.rows[0]!.n.toLocaleString('en-US')} events stored`,
       },
     ];
   } finally {
