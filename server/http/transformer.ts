@@ -12,6 +12,8 @@ export const transformer: DataTransformer = {
   deserialize: (value: Parameters<typeof superjson.deserialize>[0]) => superjson.deserialize(value),
 };
 
+const REFUSED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 function isPlainJson(value: unknown, seen: Set<object>): boolean {
   switch (typeof value) {
     case 'string':
@@ -33,7 +35,8 @@ function isPlainJson(value: unknown, seen: Set<object>): boolean {
       }
       if (Object.getPrototypeOf(value) !== Object.prototype) return false;
       for (const key in value) {
-        if (!isPlainJson((value as Record<string, unknown>)[key], seen)) return false;
+        // superjson refuses these keys (prototype pollution); it must be the one to answer.
+        if (REFUSED_KEYS.has(key) || !isPlainJson((value as Record<string, unknown>)[key], seen)) return false;
       }
       return true;
     }
