@@ -6,5 +6,5 @@ import type { JobDefinition } from './types.js';
  * so this finds work only after a failed run, a restart, or calls served by an instance that stopped.
  */
 export function referralEffectsJob(every: string): JobDefinition {
-  return { name: 'referral-effects', every, run: ({ db }) => applyQueuedEffects(db).then((applied) => ({ ...applied })) };
+  return { name: 'referral-effects', every, run: ({ db }) => applyQueuedEffects(db) };
 }

@@ -9,6 +9,7 @@ import { generateApiKeySecret } from '../../server/domain/api-keys/authenticate.
 import { insertIntoTree } from '../../server/domain/hierarchy/tree.js';
 import { programConfiguration } from '../../server/domain/programs/configuration.js';
 import { startBenchServer } from './lib/bench-server.js';
+import { median } from './lib/load.js';
 import { createScratchDatabase, type ScratchDatabase } from './lib/scratch-database.js';
 import superjson from 'superjson';
 import { pathToFileURL } from 'node:url';
@@ -24,8 +25,9 @@ import { pathToFileURL } from 'node:url';
  * too, so both tables hold the same rows when the timed part starts. Then rounds alternate, as the HTTP benchmarks
  * do, so that a slow moment of a shared machine does not fall on one side only: a round sends its batches, waits
  * until their effects are applied, then COPY stores the round's rows; the ratio compares the medians. Request
- * bodies are built before the clock starts, as COPY's payload is. Where PostgreSQL runs on this machine, the note adds CPU time (the server process
- * and the database backends), which other load on a shared machine disturbs less than elapsed time.
+ * bodies are built before the clock starts, as COPY's payload is. Where PostgreSQL runs on this machine, the note
+ * adds CPU time (the server process and the database backends), which other load on a shared machine disturbs less
+ * than elapsed time.
  */
 
 const EVENTS = 20_000;
@@ -196,12 +198,6 @@ interface Round {
   copyMs: number;
   cpu: { server: number; database: number | null; copy: number | null };
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 export async function run(): Promise<{ scenario: string; ratio: number; goal: number; note?: string; sideA?: string; sideB?: string }[]> {
   const ingestDb = await createScratchDatabase();

@@ -13,11 +13,11 @@ import { applyBatchEffects } from './batch-effects.js';
 /** How many queued events one applying transaction takes at most (whole ingesting calls, at least one). */
 export const EFFECTS_PER_TRANSACTION = 10_000;
 
-export interface AppliedEffects {
+export type AppliedEffects = {
   events: number;
   commissionEntries: number;
   fraudFlags: number;
-}
+};
 
 /** Queues the effects of the attributed events an ingesting transaction stored: one row, in that transaction. */
 export async function queueEffects(tx: Executor, actor: Actor, attributedIds: number[]): Promise<void> {
