@@ -45,7 +45,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     timeWindow: '1 minute',
     allowList: (request) => ['/healthz', '/readyz', '/metrics'].includes(request.url),
   });
-  const metrics = registerMetrics(app);
+  const metrics = registerMetrics(app, deps.db);
 
   const trpcOptions: FastTRPCHandlerOptions<AppRouter> = {
     router: appRouter,
