@@ -3,12 +3,14 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { AppRouter } from '../server/index.js';
 import {
+  addProgramVersion,
   createAccount,
   createChain,
   createMoneyTestDatabase,
   createPartner,
   createProgram,
   setPartnerStatus,
+  threeLevelConfiguration,
   uniqueId,
   type TestPartner,
 } from './helpers/factories/money.js';
@@ -203,6 +205,36 @@ describe('attribution', () => {
       attribution_reason: 'outside_cookie_window',
     });
     expect(await counts([late.externalId])).toEqual({ events: 1, entries: 0 });
+  });
+
+  it('records on every click and conversion of one batch the version in force at its own time, the higher of two effective together', async () => {
+    const versioned = await createProgram(db, { effectiveFrom: new Date('2025-03-01T00:00:00Z') });
+    await addProgramVersion(db, versioned, 2, threeLevelConfiguration(), new Date('2025-06-01T00:00:00Z'));
+    await addProgramVersion(db, versioned, 3, threeLevelConfiguration(), new Date('2025-06-01T00:00:00Z'));
+    await addProgramVersion(db, versioned, 4, threeLevelConfiguration(), new Date('2025-09-01T00:00:00Z'));
+    const [partner] = [await createPartner(db, { programId: versioned })];
+    const declared = { referralCode: partner.referralCode };
+    const events = {
+      beforeAny: click(partner, '2025-02-28T23:59:59Z'),
+      first: click(partner, '2025-03-01T00:00:00Z'),
+      lastOfFirst: sale('2025-05-31T23:59:59Z', declared),
+      tie: sale('2025-06-01T00:00:00Z', declared),
+      tieClick: click(partner, '2025-08-31T23:59:59Z'),
+      latest: sale('2025-10-01T00:00:00Z', declared),
+    };
+    await ingest(Object.values(events));
+    const stored = await db.execute<{ external_id: string; program_version: number | null; attribution_reason: string | null }>(sql`
+      select external_id, program_version, attribution_reason from referral_events
+      where external_id = any(${sql.param(Object.values(events).map((event) => event.externalId))}::text[])`);
+    const byEvent = Object.fromEntries(Object.entries(events).map(([name, event]) => [name, stored.rows.find((row) => row.external_id === event.externalId)]));
+    expect(Object.fromEntries(Object.entries(byEvent).map(([name, row]) => [name, [row!.program_version, row!.attribution_reason]]))).toEqual({
+      beforeAny: [null, 'no_configuration_in_force'],
+      first: [1, null],
+      lastOfFirst: [1, null],
+      tie: [3, null],
+      tieClick: [3, null],
+      latest: [4, null],
+    });
   });
 
   it("falls back to the account's referring partner when the click is too old, and names the partner the event declares", async () => {

@@ -55,7 +55,10 @@ export const referralEvents = pgTable(
     index('referral_events_partner_idx').on(table.partnerId, table.kind, table.occurredAt, table.id),
     index('referral_events_kind_idx').on(table.kind, table.occurredAt, table.id),
     index('referral_events_status_idx').on(table.attributionStatus, table.occurredAt, table.id),
-    index('referral_events_visitor_clicks_idx').on(table.visitorKey, table.occurredAt).where(sql`${table.kind} = 'click'`),
+    // A conversion's last click is the first entry of a backward scan, however many clicks the visitor has made.
+    index('referral_events_visitor_last_click_idx')
+      .on(table.visitorKey, table.occurredAt, table.id)
+      .where(sql`${table.kind} = 'click' and ${table.partnerId} is not null`),
     index('referral_events_ip_leads_idx').on(table.ip, table.occurredAt).where(sql`${table.kind} = 'lead'`),
     index('referral_events_refund_of_idx').on(table.refundOfId).where(sql`${table.refundOfId} is not null`),
     index('referral_events_account_idx').on(table.accountId).where(sql`${table.accountId} is not null`),

@@ -6,6 +6,7 @@ import { commissionWebhookEvents } from '../commissions/events.js';
 import { reverseForRefunds } from '../commissions/reverse.js';
 import { fraudWebhookEvents, openFraudFlags } from '../fraud/detect.js';
 import { inExclusiveTransaction } from '../partner-jobs/exclusive.js';
+import { arrayLiteral } from '../shared/array-literal.js';
 import { retryOnDeadlock } from '../shared/deadlock-retry.js';
 import { emitEvents } from '../webhooks/events.js';
 import { applyBatchEffects } from './batch-effects.js';
@@ -24,7 +25,7 @@ export async function queueEffects(tx: Executor, actor: Actor, attributedIds: nu
   if (attributedIds.length === 0) return;
   await tx.execute(sql`
     insert into referral_effects_queue (event_ids, actor_id, request_id)
-    values (${sql.param(attributedIds)}::bigint[], ${actor.userId}, ${actor.requestId})`);
+    values (${arrayLiteral(attributedIds)}::bigint[], ${actor.userId}, ${actor.requestId})`);
 }
 
 type QueuedRow = { id: number; event_ids: number[]; actor_id: string; request_id: string | null };

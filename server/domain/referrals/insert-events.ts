@@ -2,9 +2,10 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../../db/client.js';
 import type { AttributionStatus, ReferralKind } from '../../../db/schema/referrals.js';
 import { AppError } from '../../errors.js';
+import { arrayLiteral } from '../shared/array-literal.js';
 import { attributionColumns, ineligibilityReason } from './attribution-sql.js';
 import type { EventRow } from './event-rows.js';
-import { intRule, versionInForce } from './program-rules-sql.js';
+import { intRule, spanCovers, versionSpans } from './program-rules-sql.js';
 
 export type InsertedEvent = {
   id: number;
@@ -40,7 +41,7 @@ type InputColumn = keyof typeof INPUT_TYPES;
 
 /** `select … from unnest(…)` of the given columns of the rows: parsing arrays costs PostgreSQL far less than jsonb. */
 function inputOf(rows: EventRow[], columns: InputColumn[]): SQL {
-  const arrays = columns.map((column) => sql`${sql.param(rows.map((row) => row[column]))}::${sql.raw(INPUT_TYPES[column])}[]`);
+  const arrays = columns.map((column) => sql`${arrayLiteral(rows.map((row) => row[column]))}::${sql.raw(INPUT_TYPES[column])}[]`);
   return sql`select * from unnest(${sql.join(arrays, sql`, `)}) as i(${sql.raw(columns.join(', '))})`;
 }
 
@@ -63,11 +64,13 @@ export function insertClicks(tx: Executor, rows: EventRow[], apiKeyId: string): 
     tx,
     sql`
     with input as (${inputOf(rows, CLICK_COLUMNS)}),
+    named as (
+      select i.*, p.id as partner_id, p.status as partner_status, p.program_id
+      from input i left join partners p on p.id = i.declared_partner_id
+    ),
+    versions as ${versionSpans(sql`select program_id from named`)},
     judged as (
-      select i.*, p.id as partner_id, p.status as partner_status, p.program_id, v.version
-      from input i
-      left join partners p on p.id = i.declared_partner_id
-      left join lateral ${versionInForce(sql`p.program_id`, sql`i.occurred_at`)} v on true
+      select n.*, v.version from named n left join versions v on v.program_id = n.program_id and ${spanCovers(sql`v`, sql`n.occurred_at`)}
     ),
     decided as (select j.*, ${ineligibilityReason()} as reason from judged j)
     insert into referral_events (
@@ -120,14 +123,19 @@ export function insertConversions(tx: Executor, rows: EventRow[], apiKeyId: stri
       from input i
       join partner_accounts pa on pa.account_id = i.account_id and pa.role = 'referrer' and pa.ended_at is null
     ),
-    weighed as (
-      select c.*, p.status as partner_status, p.program_id, v.version,
-        c.click_at is null
-          or i.occurred_at - c.click_at <= make_interval(days => ${intRule(sql`v.configuration`, 'cookieWindowDays')}) as in_window
+    named as (
+      select c.*, i.occurred_at, p.status as partner_status, p.program_id
       from candidates c
       join input i using (external_id)
       join partners p on p.id = c.partner_id
-      left join lateral ${versionInForce(sql`p.program_id`, sql`i.occurred_at`)} v on true
+    ),
+    versions as ${versionSpans(sql`select program_id from named`)},
+    weighed as (
+      select n.*, v.version,
+        n.click_at is null
+          or n.occurred_at - n.click_at <= make_interval(days => ${intRule(sql`v.configuration`, 'cookieWindowDays')}) as in_window
+      from named n
+      left join versions v on v.program_id = n.program_id and ${spanCovers(sql`v`, sql`n.occurred_at`)}
     ),
     chosen as (
       select distinct on (external_id) * from weighed order by external_id, in_window desc, rank

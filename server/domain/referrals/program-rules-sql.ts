@@ -19,6 +19,23 @@ export function versionInForce(programId: SQL, at: SQL): SQL {
     order by pv.effective_from desc, pv.version desc limit 1)`;
 }
 
+/**
+ * The versions of the programs `programIds` selects, each with the span it is in force, [effective_from,
+ * effective_until): the choice of `versionInForce` for many events at once, by one hash join on the program instead
+ * of an index probe per event. Of two versions effective at the same instant the lower gets an empty span.
+ */
+export function versionSpans(programIds: SQL): SQL {
+  return sql`(
+    select pv.program_id, pv.version, pv.configuration, pv.effective_from,
+      lead(pv.effective_from) over (partition by pv.program_id order by pv.effective_from, pv.version) as effective_until
+    from program_versions pv where pv.program_id in (${programIds}))`;
+}
+
+/** Whether the version row `v` of `versionSpans` is the one in force at `at`. */
+export function spanCovers(v: SQL, at: SQL): SQL {
+  return sql`${v}.effective_from <= ${at} and (${v}.effective_until is null or ${at} < ${v}.effective_until)`;
+}
+
 export function intRule(configuration: SQL, rule: IntRule): SQL {
   return sql`coalesce((${configuration} #>> ${`{rules,${rule}}`}::text[])::int, ${defaults[rule]}::int)`;
 }

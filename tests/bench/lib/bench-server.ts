@@ -23,7 +23,8 @@ const STARTUP_TIMEOUT_MS = 60_000;
 /** Starts tests/bench/server.ts in a process of its own and waits until it listens. */
 export async function startBenchServer(env: Record<string, string>, options: BenchServerOptions): Promise<BenchServer> {
   const child = fork(SERVER_SCRIPT, [JSON.stringify(options)], {
-    execArgv: ['--import', 'tsx'],
+    // The Node flags of `npm start` (package.json), so the bench measures the service as it is run.
+    execArgv: ['--max-semi-space-size=64', '--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

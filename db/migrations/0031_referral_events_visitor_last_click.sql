@@ -1,0 +1,2 @@
+DROP INDEX "referral_events_visitor_clicks_idx";--> statement-breakpoint
+CREATE INDEX "referral_events_visitor_last_click_idx" ON "referral_events" USING btree ("visitor_key","occurred_at","id") WHERE "referral_events"."kind" = 'click' and "referral_events"."partner_id" is not null;
