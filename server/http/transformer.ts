@@ -9,7 +9,9 @@ import superjson from 'superjson';
  */
 export const transformer: DataTransformer = {
   serialize: (value: unknown) => (isPlainJson(value, new Set()) ? { json: value } : superjson.serialize(value)),
-  deserialize: (value: Parameters<typeof superjson.deserialize>[0]) => superjson.deserialize(value),
+  // The value is a body the HTTP handler has just parsed and holds no other reference to, so superjson may annotate it
+  // in place (as its own `parse` does) instead of deep-copying it first: 1,000 ingested events are 1,000 objects.
+  deserialize: (value: Parameters<typeof superjson.deserialize>[0]) => superjson.deserialize(value, { inPlace: true }),
 };
 
 const REFUSED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
