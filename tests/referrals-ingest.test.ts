@@ -82,6 +82,18 @@ describe('idempotent ingestion', () => {
     expect(await counts(events.map((event) => event.externalId))).toEqual({ events: 40, entries: 40 });
   });
 
+  it('answers created and duplicates in the order the events were sent, whatever their kinds and external ids', async () => {
+    const events = await batchFor(6);
+    const [storedBefore] = [events[3]!];
+    await ingest([storedBefore]);
+    // Sales before clicks and external ids out of order: the statements store them by kind and by external id.
+    const sent = [events[5]!, events[0]!, events[3]!, events[1]!, events[4]!, events[2]!];
+    const result = await ingest(sent);
+    const expected = sent.filter((event) => event !== storedBefore);
+    expect(result.created.map((event) => [event.externalId, event.kind])).toEqual(expected.map((event) => [event.externalId, event.kind]));
+    expect(result.duplicates).toEqual([storedBefore.externalId]);
+  });
+
   it('stores a batch sent five times concurrently exactly once', async () => {
     const events = await batchFor(60);
     const results = await Promise.all(Array.from({ length: 5 }, () => ingest(events)));

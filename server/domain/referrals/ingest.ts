@@ -40,18 +40,20 @@ export function ingestReferrals(db: Database, caller: IngestCaller, input: Inges
 async function ingestOnce(db: Database, caller: IngestCaller, input: IngestInput): Promise<IngestResult> {
   return db.transaction(async (tx) => {
     const rows = await toEventRows(tx, input.events);
-    const created = [
+    const stored = [
       ...(await insertClicks(tx, rows.filter((row) => row.kind === 'click'), caller.apiKeyId)),
       ...(await insertConversions(tx, rows.filter((row) => row.kind === 'lead' || row.kind === 'sale'), caller.apiKeyId)),
       ...(await insertRefunds(tx, rows.filter((row) => row.kind === 'refund'), caller.apiKeyId)),
     ];
-    const attributedIds = created.filter((event) => event.attributionStatus === 'attributed').map((event) => event.id);
+    const attributedIds = stored.filter((event) => event.attributionStatus === 'attributed').map((event) => event.id);
     await queueEffects(tx, caller.actor, attributedIds);
 
+    // Back in the order sent, by each event's position: no comparison sort over 1,000 string lookups.
     const position = new Map(input.events.map((event, index) => [event.externalId, index]));
-    created.sort((a, b) => position.get(a.externalId)! - position.get(b.externalId)!);
-    const stored = new Set(created.map((event) => event.externalId));
-    const duplicates = input.events.map((event) => event.externalId).filter((externalId) => !stored.has(externalId));
+    const bySent = new Array<InsertedEvent | undefined>(input.events.length);
+    for (const event of stored) bySent[position.get(event.externalId)!] = event;
+    const created = bySent.filter((event): event is InsertedEvent => event !== undefined);
+    const duplicates = input.events.filter((_, index) => !bySent[index]).map((event) => event.externalId);
     const result: IngestResult = { received: input.events.length, created, duplicates, effectsQueued: attributedIds.length };
     if (created.length > 0) {
       await recordActivity(tx, caller.actor, {
