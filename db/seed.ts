@@ -170,7 +170,7 @@ export async function seedBenchData(db: Database, options: BenchSeedOptions): Pr
       foldRollups(db, withSetup, ids, progress('rollups', 4)),
     );
     progress('windows', 1)(0);
-    await resetWindows(db, to.toISOString().slice(0, 10));
+    await loadDeferringIndexes(db, ['analytics_partner_windows'], progress, () => resetWindows(db, to.toISOString().slice(0, 10)));
     progress('windows', 1)(1);
     progress('thresholds', 1)(0);
     await db.transaction((tx) => setPerformanceThresholds(tx, withSetup));
