@@ -39,6 +39,31 @@ describe('the tRPC transformer', () => {
     );
   });
 
+  it('writes answers holding Dates exactly as superjson does, whatever their keys and nesting', () => {
+    // Keys superjson must escape in its paths, Dates valid and not, at any depth, among the other JSON values.
+    const key = fc.oneof(fc.string(), fc.constantFrom('a.b', 'c\\d', '.', '\\', '\\.', '0', '10'));
+    const leaf = fc.oneof(fc.date({ noInvalidDate: false }), fc.string(), fc.integer(), fc.boolean(), fc.constant(null));
+    const values = fc.oneof(
+      fc.anything({ key, values: [leaf], maxDepth: 4 }),
+      fc.date({ noInvalidDate: false }),
+      fc.dictionary(key, fc.array(fc.record({ at: fc.date({ noInvalidDate: false }), n: fc.integer() }))),
+    );
+    fc.assert(
+      fc.property(values, (value) => {
+        expect(outcome(transformer.serialize, value)).toBe(outcome((v) => superjson.serialize(v), value));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('sends an answer with Dates without superjson, and the client reads the Dates back', () => {
+    const answer = { partner: { id: 'p1', createdAt: new Date('2026-01-02T03:04:05.678Z'), 'a.b': [new Date(0)] }, total: 1 };
+    const serialized = transformer.serialize(answer) as { json: unknown; meta: { values: Record<string, string[]> } };
+    expect(serialized.json).toBe(answer);
+    expect(serialized.meta.values).toEqual({ 'partner.createdAt': ['Date'], 'partner.a\\.b.0': ['Date'] });
+    expect(transformer.deserialize(JSON.parse(wire(serialized)))).toEqual(answer);
+  });
+
   it('hands a repeated object to superjson, which records the repetition for the client', () => {
     const shared = { id: 1 };
     const answer = { first: shared, second: shared, list: [shared] };
