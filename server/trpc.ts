@@ -84,7 +84,7 @@ export const publicProcedure = baseProcedure.meta({ permission: 'public' });
 
 /**
  * The staff member calling, with a known role, and their audit actor; else the UNAUTHORIZED or FORBIDDEN to throw.
- * Only the narrowed keys go to `next`: tRPC merges them into the context (and copies it, key by key, per middleware).
+ * Only the narrowed keys go to `next`: tRPC merges them into the context.
  */
 function staffCaller(ctx: Context) {
   if (ctx.apiKey) throw new AppError('FORBIDDEN', 'Forbidden: an API key may only call the procedures of its scopes');

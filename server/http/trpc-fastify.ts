@@ -50,6 +50,7 @@ export async function fastTRPCPlugin<TRouter extends AnyTRPCRouter>(
 }
 
 export function createTRPCHandler<TRouter extends AnyTRPCRouter>(opts: FastTRPCHandlerOptions<TRouter>) {
+  const config = opts.router._def._config;
   // Per request this allocates only what the call needs: no closures beyond the abort listener and the inputs'
   // readers (under tsx each function created also gets a name set with defineProperty, ~1–2 µs apiece).
   return async function handleTRPC(request: FastifyRequest, reply: FastifyReply): Promise<string | FastifyReply> {
@@ -75,9 +76,13 @@ export function createTRPCHandler<TRouter extends AnyTRPCRouter>(opts: FastTRPCH
       const responses: TRPCResponse[] = [];
       for (const [index, result] of results.entries()) {
         const call = info.calls[index]!;
-        responses.push(result.error ? { error: errorShape(handling, result.error, call, call.procedure?._def.type ?? 'unknown') } : { result: { data: result.data } });
+        responses.push(
+          result.error
+            ? { error: errorShape(handling, result.error, call, call.procedure?._def.type ?? 'unknown') }
+            : { result: { data: result.data } },
+        );
       }
-      const body = JSON.stringify(transformTRPCResponse(opts.router._def._config, info.isBatchCall ? responses : responses[0]!));
+      const body = JSON.stringify(transformTRPCResponse(config, info.isBatchCall ? responses : responses[0]!));
       return respond(reply, getHTTPStatusCode(responses, results.map(errorOf)), body);
     } catch (cause) {
       // The request as a whole failed: unreadable path or content type, mixed procedure types, or an answer that
@@ -86,7 +91,7 @@ export function createTRPCHandler<TRouter extends AnyTRPCRouter>(opts: FastTRPCH
       const type = info?.type ?? 'unknown';
       reportError(handling, error, undefined, type);
       const response: TRPCResponse = { error: errorShape(handling, error, undefined, type) };
-      return respond(reply, getHTTPStatusCode(response, [error]), JSON.stringify(transformTRPCResponse(opts.router._def._config, response)));
+      return respond(reply, getHTTPStatusCode(response, [error]), JSON.stringify(transformTRPCResponse(config, response)));
     }
   };
 }

@@ -10,7 +10,7 @@ import { programHealth } from '../../server/domain/analytics/program-health.js';
 import { rawSources } from '../../server/domain/analytics/sources.js';
 import { listPartners } from '../../server/domain/partners/list.js';
 import { listPartnersInput } from '../../server/domain/partners/schemas.js';
-import { median } from './lib/load.js';
+import { median, timeMs } from './lib/load.js';
 import { benchDataset, dropDatasets } from './lib/datasets.js';
 import type { ScratchDatabase } from './lib/scratch-database.js';
 
@@ -37,12 +37,6 @@ interface Timing {
   baseline: number;
 }
 
-async function timeMs(run: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await run();
-  return performance.now() - started;
-}
-
 /**
  * Both sides once (their answers must agree), `warmup` more rounds, then `rounds` alternating rounds; our side,
  * being the fast one, gets `extra` more rounds after that. Medians. With `timedCheck`, the check's own run of each
@@ -55,13 +49,13 @@ async function compare(
   options: { warmup: number; rounds: number; extra?: number; timedCheck?: boolean },
 ) {
   const times = { ours: [] as number[], baseline: [] as number[] };
-  const timed = async (run: () => Promise<unknown>, into: number[]) => {
+  const checked = async (run: () => Promise<unknown>, rounds: number[]) => {
     const started = performance.now();
     const answer = await run();
-    if (options.timedCheck) into.push(performance.now() - started);
+    if (options.timedCheck) rounds.push(performance.now() - started);
     return answer;
   };
-  const [mine, theirs] = [await timed(ours, times.ours), await timed(baseline, times.baseline)];
+  const [mine, theirs] = [await checked(ours, times.ours), await checked(baseline, times.baseline)];
   if (!isDeepStrictEqual(mine, theirs)) throw new Error('the two sides returned different answers');
   for (let round = 0; round < options.warmup; round++) {
     await ours();

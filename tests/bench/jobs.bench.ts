@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
@@ -7,7 +6,7 @@ import { programsInForce } from '../../server/domain/partner-jobs/programs-in-fo
 import { metricsScopeOf, partnerMetricsSql } from '../../server/domain/performance/metrics.js';
 import { runPerformanceThresholds } from '../../server/domain/performance/run.js';
 import { benchDataset, count, DATASETS, dropDatasets, type Dataset, type DatasetName } from './lib/datasets.js';
-import { median } from './lib/load.js';
+import { median, timeMs } from './lib/load.js';
 import type { BenchRow } from './lib/results.js';
 
 /**
@@ -54,12 +53,6 @@ async function walUseOf(db: Database, work: () => Promise<void>): Promise<WalUse
   const after = await position();
   const written = await db.execute<{ bytes: number }>(sql`select pg_wal_lsn_diff(${after.lsn}::pg_lsn, ${before.lsn}::pg_lsn)::bigint as bytes`);
   return { bytes: written.rows[0]!.bytes, checkpoints: after.checkpoints - before.checkpoints };
-}
-
-async function timeMs(work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await work();
-  return performance.now() - started;
 }
 
 /** Puts back the seeded tiers and clears what a run writes that would stop the next first run from writing it again. */
