@@ -44,6 +44,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     });
   }
   let isRunning = false;
+  // Agenda announces a job's start once it holds the lock in our name, and its completion once the lock is released.
+  let runningJobs = 0;
+  agenda.on('start', () => runningJobs++);
+  agenda.on('complete', () => runningJobs--);
   return {
     agenda,
     async start() {
@@ -54,11 +58,15 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     async stop() {
       if (!isRunning) return;
       isRunning = false;
-      const drained = await agenda.drain({ timeout: 10_000 });
+      // agenda.stop() starts nothing more and releases the jobs it had locked but not started. (Its drain() keeps the
+      // processor going while it waits, so a queued job could start when a running one ended.) Running jobs keep
+      // their locks until they finish: wait for them, as drain() would have.
       await agenda.stop();
-      // drain() forgets the jobs it had locked but not started, so stop() cannot release them; without this they
-      // stay locked for the whole lock lifetime. When nothing of ours still runs, every lock in our name is stale.
-      if (drained.running === 0) {
+      const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+      while (runningJobs > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      // A job locked while agenda stopped (a queue fill in flight) is locked still. When nothing of ours runs,
+      // every lock in our name is stale.
+      if (runningJobs === 0) {
         await options.pool.query(
           'update agenda_jobs set locked_at = null where last_modified_by = $1 and locked_at is not null',
           [name],
@@ -68,6 +76,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     running: () => isRunning,
   };
 }
+
+const DRAIN_TIMEOUT_MS = 10_000;
 
 /**
  * The job_runs key of one run. Agenda's lock already runs a scheduled occurrence once (its Agenda job and start
