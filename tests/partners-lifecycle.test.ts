@@ -534,6 +534,22 @@ describe('partners.changeTier', () => {
     });
   });
 
+  it("rewrites the open enrollment's tier in place: no index holds it, so the update is HOT", async () => {
+    const partner = await createPartner(db, { status: 'active', program });
+    const client = await database.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(`update enrollments set tier = 'gold' where partner_id = $1 and ended_at is null`, [partner.id]);
+      const { rows } = await client.query<{ updated: number; hot: number }>(
+        `select n_tup_upd::int as updated, n_tup_hot_upd::int as hot from pg_stat_xact_user_tables where relname = 'enrollments'`,
+      );
+      expect(rows).toEqual([{ updated: 1, hot: 1 }]);
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+  });
+
   it('needs an enrollment and a live partner', async () => {
     const applied = await createPartner(db, { status: 'applied' });
     await expect(admin.partners.changeTier.mutate({ partnerId: applied.id, tier: 'gold', reasonCode: 'other' })).rejects.toMatchObject({

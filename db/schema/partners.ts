@@ -164,7 +164,10 @@ export const partnerTierHistory = pgTable(
   (table) => [index('partner_tier_history_partner_idx').on(table.partnerId, table.id)],
 );
 
-/** Enrollment of a partner in a program; a partner has at most one open enrollment. */
+/**
+ * Enrollment of a partner in a program; a partner has at most one open enrollment. Its tier is in no index and the
+ * table keeps 10% of each page free (fillfactor 90, migration 0033), so a tier move is a HOT update.
+ */
 export const enrollments = pgTable(
   'enrollments',
   {
@@ -183,7 +186,7 @@ export const enrollments = pgTable(
   },
   (table) => [
     uniqueIndex('enrollments_one_open').on(table.partnerId).where(sql`${table.endedAt} is null`),
-    index('enrollments_program_idx').on(table.programId, table.tier),
+    index('enrollments_program_idx').on(table.programId),
   ],
 );
 
