@@ -534,20 +534,49 @@ describe('partners.changeTier', () => {
     });
   });
 
-  it("rewrites the open enrollment's tier in place: no index holds it, so the update is HOT", async () => {
-    const partner = await createPartner(db, { status: 'active', program });
+  /**
+   * Rows updated, and of them HOT, per table by `statement` (counters of this backend's statistics not yet
+   * reported, so read before and after, in one transaction that is rolled back).
+   */
+  async function updatesBy(tables: string[], statement: string, params: unknown[]) {
     const client = await database.pool.connect();
+    const counters = async () =>
+      (
+        await client.query<{ table: string; updated: number; hot: number }>(
+          `select relname as table, n_tup_upd::int as updated, n_tup_hot_upd::int as hot from pg_stat_xact_user_tables
+           where relname = any($1) order by relname`,
+          [tables],
+        )
+      ).rows;
     try {
       await client.query('begin');
-      await client.query(`update enrollments set tier = 'gold' where partner_id = $1 and ended_at is null`, [partner.id]);
-      const { rows } = await client.query<{ updated: number; hot: number }>(
-        `select n_tup_upd::int as updated, n_tup_hot_upd::int as hot from pg_stat_xact_user_tables where relname = 'enrollments'`,
-      );
-      expect(rows).toEqual([{ updated: 1, hot: 1 }]);
+      const before = await counters();
+      await client.query(statement, params);
+      const after = await counters();
+      return after.map((row) => {
+        const was = before.find((earlier) => earlier.table === row.table);
+        return { table: row.table, updated: row.updated - (was?.updated ?? 0), hot: row.hot - (was?.hot ?? 0) };
+      });
     } finally {
       await client.query('rollback');
       client.release();
     }
+  }
+
+  it("rewrites the open enrollment's tier in place: no index holds it, so the update is HOT", async () => {
+    const partner = await createPartner(db, { status: 'active', program });
+    const sql = `update enrollments set tier = 'gold' where partner_id = $1 and ended_at is null`;
+    expect(await updatesBy(['enrollments'], sql, [partner.id])).toEqual([{ table: 'enrollments', updated: 1, hot: 1 }]);
+  });
+
+  it('moves a partner between tiers in place: no partner index holds the tier, so the update is HOT', async () => {
+    const partner = await createPartner(db, { status: 'active', program });
+    const sql = `update partners set tier = 'gold', updated_at = now() where id = $1`;
+    // partner_tiers, which carries the tier filter's index, follows by its trigger.
+    expect(await updatesBy(['partners', 'partner_tiers'], sql, [partner.id])).toEqual([
+      { table: 'partner_tiers', updated: 1, hot: 0 },
+      { table: 'partners', updated: 1, hot: 1 },
+    ]);
   });
 
   it('needs an enrollment and a live partner', async () => {

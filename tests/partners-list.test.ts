@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { createMongoAbility } from '@casl/ability';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -264,5 +265,43 @@ describe('partners.list never returns a row the caller may not see', () => {
   it('returns nothing, and counts nothing, for an ability without read on Partner', async () => {
     const ability = createMongoAbility<AppAbility>([{ action: 'read', subject: 'Program' }] as never);
     await expect(listPartners(db, ability, listPartnersInput.parse({}))).resolves.toEqual({ items: [], nextCursor: null, total: 0 });
+  });
+});
+
+describe('partners.list: the tier filter (partner_tiers, kept by triggers on partners)', () => {
+  const tierIds = async (programId: string, tier: string) =>
+    (await walk(admin, { programId, tier: [tier] }, 50)).ids;
+
+  it('follows tier moves, program changes and bulk loads, and always matches the partner rows', async () => {
+    const program = await createTestProgram(db, { tiers: ['platinum', 'diamond'] });
+    const other = await createTestProgram(db, { tiers: ['platinum'] });
+    const partner = await createPartner(db, { status: 'active', program, tier: 'platinum' });
+    expect(await tierIds(program.id, 'platinum')).toEqual([partner.id]);
+    expect(await tierIds(program.id, 'diamond')).toEqual([]);
+
+    await admin.partners.changeTier.mutate({ partnerId: partner.id, tier: 'diamond', reasonCode: 'performance' });
+    expect(await tierIds(program.id, 'diamond')).toEqual([partner.id]);
+    expect(await tierIds(program.id, 'platinum')).toEqual([]);
+
+    await db.execute(sql`update partners set program_id = ${other.id}, tier = 'platinum' where id = ${partner.id}`);
+    expect(await tierIds(other.id, 'platinum')).toEqual([partner.id]);
+    expect(await tierIds(program.id, 'diamond')).toEqual([]);
+
+    // A bulk load (no foreign-key checks, no ordinary triggers) keeps it too: its triggers fire always.
+    const loaded = await db.transaction(async (tx) => {
+      await tx.execute(sql`set local session_replication_role = replica`);
+      const created = await createPartner(tx as unknown as typeof db, { status: 'active', program, tier: 'platinum' });
+      await tx.execute(sql`update partners set tier = 'diamond' where id = ${partner.id}`);
+      return created;
+    });
+    expect(await tierIds(program.id, 'platinum')).toEqual([loaded.id]);
+    expect(await tierIds(other.id, 'diamond')).toEqual([partner.id]);
+
+    const drift = await db.execute<{ partners: number; mirrored: number; differing: number }>(sql`
+      select (select count(*)::int from partners) as partners, (select count(*)::int from partner_tiers) as mirrored,
+        (select count(*)::int from partners p left join partner_tiers t on t.partner_id = p.id
+         where t.partner_id is null or (t.program_id, t.tier) is distinct from (p.program_id, p.tier)) as differing`);
+    expect(drift.rows[0]!.differing).toBe(0);
+    expect(drift.rows[0]!.mirrored).toBe(drift.rows[0]!.partners);
   });
 });

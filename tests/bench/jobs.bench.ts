@@ -64,7 +64,7 @@ async function restore(db: Database): Promise<void> {
     where e.partner_id = b.id and e.ended_at is null and e.tier is distinct from b.tier`);
   await db.execute(sql`delete from partner_demotion_pending`);
   await db.execute(sql`delete from notifications`);
-  await db.execute(sql`vacuum analyze partners, enrollments, notifications, partner_demotion_pending`);
+  await db.execute(sql`vacuum analyze partners, partner_tiers, enrollments, notifications, partner_demotion_pending`);
 }
 
 /** The job's metrics statement of every program with thresholds, one after the other in one transaction, rows fetched with pg. */

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gte, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { PARTNER_STATUSES, partners } from '../../../db/schema/partners.js';
+import { PARTNER_STATUSES, partners, partnerTiers } from '../../../db/schema/partners.js';
 import type { Executor } from '../../../db/client.js';
 import type { AppAbility } from '../../auth/abilities.js';
 import { checkCursor, toPage, type Page } from '../shared/pagination.js';
@@ -106,12 +106,19 @@ function orderBy(plan: SortPlan, sort: Sort): SQL[] {
 
 const escapeLike = (term: string) => `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/** The tier filter, through partner_tiers' index (`tier` is indexed there, not on partners: tier moves stay HOT). */
+function inTiers(tiers: string[], programId: string | undefined): SQL {
+  return sql`${partners.id} in (
+    select ${partnerTiers.partnerId} from ${partnerTiers}
+    where ${and(inArray(partnerTiers.tier, tiers), programId ? eq(partnerTiers.programId, programId) : undefined)})`;
+}
+
 function filters(ability: AppAbility, input: ListPartnersInput): SQL | undefined {
   const pattern = input.search ? escapeLike(input.search) : undefined;
   return and(
     readableSql(ability),
     input.status ? inArray(partners.status, input.status) : undefined,
-    input.tier ? inArray(partners.tier, input.tier) : undefined,
+    input.tier ? inTiers(input.tier, input.programId) : undefined,
     input.programId ? eq(partners.programId, input.programId) : undefined,
     input.managerId ? eq(partners.managerId, input.managerId) : undefined,
     input.parentId ? eq(partners.parentId, input.parentId) : undefined,
