@@ -62,7 +62,8 @@ export const notifications = pgTable(
       .on(table.nextAttemptAt)
       .where(sql`${table.channel} = 'email' and ${table.state} in ('pending', 'failed')`),
     index('notifications_partner_idx').on(table.partnerId, table.createdAt, table.id),
-    index('notifications_user_idx').on(table.userId, table.createdAt, table.id),
+    // Staff notices only: partner notices (nearly all rows) have no user, and the inbox asks for one user's rows.
+    index('notifications_user_idx').on(table.userId, table.createdAt, table.id).where(sql`${table.userId} is not null`),
     index('notifications_state_idx').on(table.state, table.createdAt, table.id),
     index('notifications_kind_idx').on(table.kind, table.createdAt, table.id),
     index('notifications_channel_idx').on(table.channel, table.createdAt, table.id),
