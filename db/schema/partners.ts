@@ -46,6 +46,7 @@ export const partners = pgTable(
     country: text('country').notNull(),
     promotionalMethods: text('promotional_methods').array().notNull().default(sql`'{}'::text[]`),
     programId: uuid('program_id').references(() => programs.id),
+    /** In no index of this table (the tier filter's is on partner_tiers), so a tier move is a HOT update. */
     tier: text('tier'),
     parentId: uuid('parent_id').references((): any => partners.id),
     managerId: uuid('manager_id').references(() => users.id),
