@@ -253,6 +253,27 @@ describe('the performance-threshold job', () => {
     await run('2025-06-09T03:00:00Z');
     expect(await footprint()).toEqual(afterDemotions);
   });
+
+  it('vacuums the tables its tier moves updated after a run that moved anyone, and only then', async () => {
+    const programId = await createJobProgram(db, 'Vacuumed', configuration);
+    const climber = await createJobPartner(db, { programId, tier: 'bronze', status: 'active' });
+    await insertEvents(db, climber, programId, [...sales(1, '2025-07-01T12:00:00Z'), ...sales(1, '2025-07-05T12:00:00Z'), ...sales(1, '2025-07-10T12:00:00Z')]);
+    const vacuums = async () =>
+      (
+        await db.execute<{ table: string; vacuums: number }>(sql`
+          select relname as table, vacuum_count::int as vacuums from pg_stat_user_tables
+          where relname in ('partners', 'partner_tiers', 'enrollments') order by relname`)
+      ).rows;
+    const before = await vacuums();
+
+    await run('2025-07-20T00:00:00Z');
+    expect((await partnerStates(db, [climber]))[climber]).toEqual({ status: 'active', tier: 'silver' });
+    const after = await vacuums();
+    expect(after).toEqual(before.map((row) => ({ ...row, vacuums: row.vacuums + 1 })));
+
+    await run('2025-07-20T00:00:00Z');
+    expect(await vacuums()).toEqual(after);
+  });
 });
 
 describe('tier decisions', () => {
