@@ -106,7 +106,10 @@ function orderBy(plan: SortPlan, sort: Sort): SQL[] {
 
 const escapeLike = (term: string) => `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-/** The tier filter, through partner_tiers' index (`tier` is indexed there, not on partners: tier moves stay HOT). */
+/**
+ * The tier filter, through partner_tiers' index (`tier` is indexed there, not on partners: tier moves stay HOT). The
+ * program filter is repeated inside so that the index narrows by program too, rather than by tier alone.
+ */
 function inTiers(tiers: string[], programId: string | undefined): SQL {
   return sql`${partners.id} in (
     select ${partnerTiers.partnerId} from ${partnerTiers}
