@@ -410,13 +410,14 @@ describe('analytics.programHealth', () => {
     // Over every program Z's November counts once, though under two programs.
     expect(await cohortOf(undefined)).toEqual({ ...both, activeByMonth: [0, 0, 1, 1, 0] });
 
-    // From 10-15, October counts its days from the 15th only: W's click of 10-05 (before its activation) is not in it.
+    // From 10-15, October counts its days from the 15th only: W's click of 10-05 (before its activation) is not in it,
+    // its click of 10-25 is.
     const W = await createPartner(db, { programId: programC });
-    await ingest(clicks(W, '2024-10-05', 1));
+    await ingest([...clicks(W, '2024-10-05', 1), ...clicks(W, '2024-10-25', 1)]);
     await setPartner(W, { createdAt: '2024-10-01T00:00:00Z', activatedAt: '2024-10-20T00:00:00Z' });
     const fromMidOctober = { from: new Date('2024-10-15T00:00:00Z'), to: dateRange.to };
     const health = await programHealth(db, admin, programHealthInput.parse({ programId: programC, dateRange: fromMidOctober }), undefined, NOW);
-    expect(health.retention.map((cohort) => [cohort.cohort, cohort.activeByMonth])).toEqual([['2024-10-01', [0, 0, 0, 0]]]);
+    expect(health.retention.map((cohort) => [cohort.cohort, cohort.activeByMonth])).toEqual([['2024-10-01', [1, 0, 0, 0]]]);
   });
 });
 

@@ -104,10 +104,17 @@ export async function cohorts(
   const yearsPerPartner = selection.programId
     ? sql`years`
     : sql`(select cohort, partner_id, period, bit_or(active_months) as active_months from years group by 1, 2, 3)`;
+  // Each month the range cuts is read by the cohorts up to it only: the first such month (the range's start cuts it)
+  // by its own cohort alone, so only the partners activated before the month's end are joined.
   const edges = partialMonths(range, activeAfterEnd);
-  const edgeRows = sql.join(
-    edges.map((month) => sql`select * from ${sources.months({ from: month, to: nextBucket(month, 'month') })} piece`),
-    sql` union all `,
+  const edgeQueries = edges.map(
+    // count(distinct): a partner has a month row per currency.
+    (month) => sql`
+    select c.cohort::text, 'edge', ${month}::text, array[count(distinct m.partner_id)]::int[]
+    from ${sources.months({ from: month, to: nextBucket(month, 'month') })} m
+    join cohort c on c.id = m.partner_id and c.activated_at < ${dayStart(nextBucket(month, 'month'))}
+    where ${selection.rows('m')} and m.active_days & ${activeDaysBetween(sql`m.period`, sql`${range.from}::date`, end)} <> 0
+    group by 1`,
   );
   const result = await db.execute<CohortRow>(sql`
     with rules as (
@@ -158,16 +165,7 @@ export async function cohorts(
     union all
     select y.cohort::text, 'year', y.period::text, ${monthCounts} from ${yearsPerPartner} y group by 1, 3
     ${
-      edges.length === 0
-        ? sql``
-        : sql`union all
-    -- A partner has a month row per currency: counted once.
-    select c.cohort::text, 'edge', e.period::text, array[count(*)]::int[]
-    from (
-      select distinct m.partner_id, m.period from (${edgeRows}) m
-      where ${selection.rows('m')} and m.active_days & ${activeDaysBetween(sql`m.period`, sql`${range.from}::date`, end)} <> 0
-    ) e join cohort c on c.id = e.partner_id
-    group by 1, 3`
+      edgeQueries.length === 0 ? sql`` : sql`union all ${sql.join(edgeQueries, sql` union all `)}`
     }`);
 
   const rowsOf = (part: CohortRow['part']) => result.rows.filter((row) => row.part === part);
