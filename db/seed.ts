@@ -326,9 +326,10 @@ async function foldRollups(db: Database, seeding: Seeding, ids: EventIds, report
     },
     async () => {
       await run(sql`
-        insert into analytics_partner_activity (partner_id, first_event_at, last_event_at, first_sale_at)
-        select partner_id, min(occurred_at), max(occurred_at), min(occurred_at) filter (where kind = 'sale')
-        from (${folded}) folded where kind <> 'refund' group by partner_id`);
+        insert into analytics_partner_activity (partner_id, first_event_at, last_event_at, first_sale_at, program_id, partner_created_at)
+        select f.partner_id, min(f.occurred_at), max(f.occurred_at), min(f.occurred_at) filter (where f.kind = 'sale'), p.program_id, p.created_at
+        from (${folded}) f join partners p on p.id = f.partner_id
+        where f.kind <> 'refund' group by f.partner_id, p.program_id, p.created_at`);
       report(++done);
     },
   ]);

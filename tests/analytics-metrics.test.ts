@@ -6,6 +6,7 @@ import { fraudFlags } from '../db/schema/fraud.js';
 import { programUpdateRecipients, programUpdates } from '../db/schema/notifications.js';
 import { accounts, partnerAccounts } from '../db/schema/partners.js';
 import { accountGrowth } from '../server/domain/analytics/account-growth.js';
+import { rollupDrift } from '../server/domain/analytics/drift.js';
 import { partnerPerformance } from '../server/domain/analytics/partner-performance.js';
 import { programHealth } from '../server/domain/analytics/program-health.js';
 import type { Cohort } from '../server/domain/analytics/health/cohorts.js';
@@ -418,6 +419,23 @@ describe('analytics.programHealth', () => {
     const fromMidOctober = { from: new Date('2024-10-15T00:00:00Z'), to: dateRange.to };
     const health = await programHealth(db, admin, programHealthInput.parse({ programId: programC, dateRange: fromMidOctober }), undefined, NOW);
     expect(health.retention.map((cohort) => [cohort.cohort, cohort.activeByMonth])).toEqual([['2024-10-01', [1, 0, 0, 0]]]);
+  });
+
+  it("counts a first sale under the partner's current program, measured from its sign-up", async () => {
+    const [before, after] = [await createProgram(db), await createProgram(db)];
+    const U = await createPartner(db, { programId: before });
+    await ingest([saleEvent(U, 1_000, at('2024-11-11'))]);
+    await setPartner(U, { createdAt: '2024-11-01T12:00:00Z', activatedAt: '2024-11-02T00:00:00Z' });
+    // November 2024: outside the range the other tests read over every program.
+    const dateRange = { from: new Date('2024-11-01T00:00:00Z'), to: new Date('2024-12-01T00:00:00Z') };
+    const firstOf = async (programId: string) =>
+      (await programHealth(db, admin, programHealthInput.parse({ programId, dateRange }), undefined, NOW)).firstConversion;
+    expect(await firstOf(before)).toEqual({ partners: 1, medianSeconds: 10 * 86_400 });
+    await db.execute(sql`update partners set program_id = ${after} where id = ${U.id}`);
+    expect(await firstOf(before)).toEqual({ partners: 0, medianSeconds: null });
+    expect(await firstOf(after)).toEqual({ partners: 1, medianSeconds: 10 * 86_400 });
+    // The rollup's copy of the partner's program and sign-up equals the partner row's.
+    expect(await rollupDrift(db)).toEqual([]);
   });
 });
 

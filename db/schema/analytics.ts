@@ -133,13 +133,23 @@ export const analyticsPartnerYears = pgTable(
   ],
 );
 
-/** Per partner, over all time: first and last click, lead or sale, and the first sale (first conversion). */
-export const analyticsPartnerActivity = pgTable('analytics_partner_activity', {
-  partnerId: uuid('partner_id').primaryKey(),
-  firstEventAt: timestamptz('first_event_at'),
-  lastEventAt: timestamptz('last_event_at'),
-  firstSaleAt: timestamptz('first_sale_at'),
-});
+/**
+ * Per partner, over all time: first and last click, lead or sale, and the first sale (first conversion). With the
+ * partner's current program and sign-up time, copied from the partner row (and kept by a trigger on partners,
+ * migration 0036), so that a program's first conversions are one index range, not a join with its partners.
+ */
+export const analyticsPartnerActivity = pgTable(
+  'analytics_partner_activity',
+  {
+    partnerId: uuid('partner_id').primaryKey(),
+    firstEventAt: timestamptz('first_event_at'),
+    lastEventAt: timestamptz('last_event_at'),
+    firstSaleAt: timestamptz('first_sale_at'),
+    programId: uuid('program_id'),
+    partnerCreatedAt: timestamptz('partner_created_at').notNull(),
+  },
+  (table) => [index('analytics_partner_activity_first_sale_idx').on(table.programId, table.firstSaleAt, table.partnerCreatedAt)],
+);
 
 /**
  * Commission ledger entries (earnings, overrides and their reversals) per partner × UTC day × currency × kind ×

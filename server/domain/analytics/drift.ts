@@ -34,8 +34,11 @@ const EVENT_MEASURES = [...MEASURES];
  */
 export async function rollupDrift(db: Executor): Promise<Drift[]> {
   const eventKeys = ['partner_id', 'period', 'program_id', 'currency'];
-  const times = (alias: string) =>
-    sql.raw(`json_build_object('first_event_at', ${alias}.first_event_at, 'last_event_at', ${alias}.last_event_at, 'first_sale_at', ${alias}.first_sale_at)`);
+  const activityFacts = (alias: string) =>
+    sql.raw(
+      `json_build_object('first_event_at', ${alias}.first_event_at, 'last_event_at', ${alias}.last_event_at, 'first_sale_at', ${alias}.first_sale_at, ` +
+        `'program_id', ${alias}.program_id, 'partner_created_at', ${alias}.partner_created_at)`,
+    );
   const yearFacts = (alias: string) =>
     sql.raw(`json_build_object('active_months', ${alias}.active_months, 'last_active_day', ${alias}.last_active_day)`);
   const result = await db.execute<Drift>(sql`
@@ -63,10 +66,11 @@ export async function rollupDrift(db: Executor): Promise<Drift[]> {
     )}
     union all
     select 'activity', json_build_object('partner_id', coalesce(s.partner_id, r.partner_id)),
-      case when s.partner_id is null then null else ${times('s')} end,
-      case when r.partner_id is null then null else ${times('r')} end
+      case when s.partner_id is null then null else ${activityFacts('s')} end,
+      case when r.partner_id is null then null else ${activityFacts('r')} end
     from ${rollupSources.activity()} s full join ${rawSources.activity()} r using (partner_id)
-    where (s.first_event_at, s.last_event_at, s.first_sale_at) is distinct from (r.first_event_at, r.last_event_at, r.first_sale_at)
+    where (s.first_event_at, s.last_event_at, s.first_sale_at, s.program_id, s.partner_created_at)
+      is distinct from (r.first_event_at, r.last_event_at, r.first_sale_at, r.program_id, r.partner_created_at)
     union all
     ${differences(
       'commission_days',

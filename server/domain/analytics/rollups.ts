@@ -91,9 +91,12 @@ export const rollupUpserts = sql`
       on conflict (partner_id, month, program_id, currency) do update set ${addMeasures}, active_days = t.active_days | excluded.active_days
     ),
     activity as (
-      insert into analytics_partner_activity as t (partner_id, first_event_at, last_event_at, first_sale_at)
-      select partner_id, min(occurred_at), max(occurred_at), min(occurred_at) filter (where kind = 'sale')
-      from folded where kind <> 'refund' group by partner_id order by partner_id
+      insert into analytics_partner_activity as t (partner_id, first_event_at, last_event_at, first_sale_at, program_id, partner_created_at)
+      select f.partner_id, min(f.occurred_at), max(f.occurred_at), min(f.occurred_at) filter (where f.kind = 'sale'), p.program_id, p.created_at
+      from folded f
+      -- Shared locks: a concurrent change of a partner's program waits, so its trigger then finds the new row.
+      join (select id, program_id, created_at from partners where id in (select partner_id from folded) for share) p on p.id = f.partner_id
+      where f.kind <> 'refund' group by f.partner_id, p.program_id, p.created_at order by f.partner_id
       on conflict (partner_id) do update set
         first_event_at = least(t.first_event_at, excluded.first_event_at),
         last_event_at = greatest(t.last_event_at, excluded.last_event_at),

@@ -12,7 +12,8 @@ import { hasValidDocumentSql, partnerRowHasValidDocumentSql } from '../complianc
  *   sales, refunds, revenue, refunded — for periods in the range; months also `active_days` (see rollups.ts);
  * - `years`: partner_id, period (the year's first day), program_id, active_months, last_active_day — for years
  *   starting in the range, each whole (see analytics_partner_years);
- * - `activity`: partner_id, first_event_at, last_event_at, first_sale_at;
+ * - `activity`: partner_id, first_event_at, last_event_at, first_sale_at, and the partner's current program_id and
+ *   partner_created_at (sign-up);
  * - `commissionDays`: partner_id, day, currency, kind, level, status, amount, entries — for days in the range;
  * - `window`: partner_id, program_id, currency and the event measures summed over the range, one row per key — when
  *   a kept trailing window is exactly the range (windows.ts), else null;
@@ -48,7 +49,8 @@ export const rollupSources: AnalyticsSources = {
   years: (range) => sql`(
     select partner_id, year as period, program_id, active_months, last_active_day from analytics_partner_years
     where year >= ${date(range.from)} and year < ${date(range.to)})`,
-  activity: () => sql`(select partner_id, first_event_at, last_event_at, first_sale_at from analytics_partner_activity)`,
+  activity: () =>
+    sql`(select partner_id, first_event_at, last_event_at, first_sale_at, program_id, partner_created_at from analytics_partner_activity)`,
   commissionDays: (range) => sql`(
     select partner_id, day, currency, kind, level, status, amount, entries from analytics_commission_days
     where day >= ${date(range.from)} and day < ${date(range.to)})`,
@@ -84,9 +86,10 @@ export const rawSources: AnalyticsSources = {
     from (${eventsWithin({ from: yearStartFrom(range.from), to: yearStartFrom(range.to) })}) f
     where kind <> 'refund' group by 1, 2, 3)`,
   activity: () => sql`(
-    select partner_id, min(occurred_at) as first_event_at, max(occurred_at) as last_event_at,
-      min(occurred_at) filter (where kind = 'sale') as first_sale_at
-    from (${attributedEvents(sql`e.kind <> 'refund'`)}) f group by partner_id)`,
+    select f.partner_id, min(f.occurred_at) as first_event_at, max(f.occurred_at) as last_event_at,
+      min(f.occurred_at) filter (where f.kind = 'sale') as first_sale_at, p.program_id, p.created_at as partner_created_at
+    from (${attributedEvents(sql`e.kind <> 'refund'`)}) f join partners p on p.id = f.partner_id
+    group by f.partner_id, p.program_id, p.created_at)`,
   commissionDays: (range) => sql`(
     select partner_id, day, currency, kind, level, status, sum(amount)::bigint as amount, count(*)::int as entries
     from (${commissionEntries}) c

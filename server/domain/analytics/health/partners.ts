@@ -135,12 +135,15 @@ export interface FirstConversion {
 }
 
 export async function firstConversion(db: Executor, selection: Selection, sources: AnalyticsSources, range: DayRange): Promise<FirstConversion> {
+  // The activity rows carry the partner's current program and sign-up time: one range of their index per program.
+  const inProgram = selection.programId ? sql`a.program_id = ${selection.programId}::uuid` : sql`true`;
   const result = await db.execute<{ partners: number; median_seconds: number | null }>(sql`
     select count(*)::int as partners,
-      percentile_disc(0.5) within group (order by floor(extract(epoch from a.first_sale_at - partners.created_at))::bigint)
+      percentile_disc(0.5) within group (order by floor(extract(epoch from a.first_sale_at - a.partner_created_at))::bigint)
         as median_seconds
-    from ${sources.activity()} a join partners on partners.id = a.partner_id
-    where ${selection.partners} and a.first_sale_at >= ${dayStart(range.from)} and a.first_sale_at < ${dayStart(range.to)}`);
+    from ${sources.activity()} a
+    where ${inProgram} and ${selection.readable(sql`a.partner_id`)}
+      and a.first_sale_at >= ${dayStart(range.from)} and a.first_sale_at < ${dayStart(range.to)}`);
   const row = result.rows[0]!;
   return { partners: row.partners, medianSeconds: row.median_seconds };
 }
