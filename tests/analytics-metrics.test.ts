@@ -431,11 +431,44 @@ describe('analytics.programHealth', () => {
     const firstOf = async (programId: string) =>
       (await programHealth(db, admin, programHealthInput.parse({ programId, dateRange }), undefined, NOW)).firstConversion;
     expect(await firstOf(before)).toEqual({ partners: 1, medianSeconds: 10 * 86_400 });
-    await db.execute(sql`update partners set program_id = ${after} where id = ${U.id}`);
+    // A partner without activity moves too: its row holds the program only, which nothing counts.
+    const idle = await createPartner(db, { programId: before });
+    await db.execute(sql`update partners set program_id = ${after} where id in (${U.id}, ${idle.id})`);
     expect(await firstOf(before)).toEqual({ partners: 0, medianSeconds: null });
     expect(await firstOf(after)).toEqual({ partners: 1, medianSeconds: 10 * 86_400 });
-    // The rollup's copy of the partner's program and sign-up equals the partner row's.
+    // The rollup's copy of the partners' program and sign-up equals the partner rows'.
     expect(await rollupDrift(db)).toEqual([]);
+  });
+
+  it("ends with the new program when a partner moves while effects are creating its activity row", async () => {
+    const [before, after] = [await createProgram(db), await createProgram(db)];
+    const V = await createPartner(db, { programId: before });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let created!: () => void;
+    const rowCreated = new Promise<void>((resolve) => (created = resolve));
+    // As the effects statement does: the row created with the program read from the partner row, not yet committed.
+    const effects = db.transaction(async (tx) => {
+      await tx.execute(sql`
+        insert into analytics_partner_activity (partner_id, first_event_at, last_event_at, program_id, partner_created_at)
+        select id, now(), now(), program_id, created_at from partners where id = ${V.id}`);
+      created();
+      await held;
+    });
+    await rowCreated;
+    let moved = false;
+    const move = db.execute(sql`update partners set program_id = ${after} where id = ${V.id}`).then(() => (moved = true));
+    // Until the move waits on the uncommitted row (or has finished without waiting, which would be the bug).
+    for (let tries = 0; tries < 200 && !moved; tries++) {
+      const waiting = await db.execute<{ n: number }>(sql`
+        select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+      if (waiting.rows[0]!.n > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    release();
+    await Promise.all([effects, move]);
+    const row = await db.execute(sql`select program_id from analytics_partner_activity where partner_id = ${V.id}`);
+    expect(row.rows).toEqual([{ program_id: after }]);
   });
 });
 

@@ -68,7 +68,9 @@ export async function rollupDrift(db: Executor): Promise<Drift[]> {
     select 'activity', json_build_object('partner_id', coalesce(s.partner_id, r.partner_id)),
       case when s.partner_id is null then null else ${activityFacts('s')} end,
       case when r.partner_id is null then null else ${activityFacts('r')} end
-    from ${rollupSources.activity()} s full join ${rawSources.activity()} r using (partner_id)
+    -- A row without times holds only a partner's program (the partners trigger's, for a partner without activity).
+    from (select * from ${rollupSources.activity()} a where a.first_event_at is not null) s
+    full join ${rawSources.activity()} r using (partner_id)
     where (s.first_event_at, s.last_event_at, s.first_sale_at, s.program_id, s.partner_created_at)
       is distinct from (r.first_event_at, r.last_event_at, r.first_sale_at, r.program_id, r.partner_created_at)
     union all

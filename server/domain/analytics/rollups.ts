@@ -93,9 +93,9 @@ export const rollupUpserts = sql`
     activity as (
       insert into analytics_partner_activity as t (partner_id, first_event_at, last_event_at, first_sale_at, program_id, partner_created_at)
       select f.partner_id, min(f.occurred_at), max(f.occurred_at), min(f.occurred_at) filter (where f.kind = 'sale'), p.program_id, p.created_at
-      from folded f
-      -- Shared locks: a concurrent change of a partner's program waits, so its trigger then finds the new row.
-      join (select id, program_id, created_at from partners where id in (select partner_id from folded) for share) p on p.id = f.partner_id
+      -- A partner's program and sign-up are copied into a row created here; a later change is the partners trigger's
+      -- (migration 0036), which also waits for a row being created here right now.
+      from folded f join partners p on p.id = f.partner_id
       where f.kind <> 'refund' group by f.partner_id, p.program_id, p.created_at order by f.partner_id
       on conflict (partner_id) do update set
         first_event_at = least(t.first_event_at, excluded.first_event_at),
