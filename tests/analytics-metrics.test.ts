@@ -19,6 +19,7 @@ import {
 } from '../server/domain/analytics/schemas.js';
 import { approveDueCommissions } from '../server/domain/commissions/approve.js';
 import { settleApprovedCommissions } from '../server/domain/commissions/settle.js';
+import { waitingOnLocks } from './helpers/db.js';
 import { callerWith } from './helpers/factories/hierarchy.js';
 import {
   createMoneyTestDatabase,
@@ -30,6 +31,7 @@ import {
   uniqueId,
   type TestPartner,
 } from './helpers/factories/money.js';
+import { waitFor } from './helpers/poll.js';
 
 /**
  * Every metric against values worked out by hand on a small fixed data set (program A in USD, 10% for the seller,
@@ -459,12 +461,7 @@ describe('analytics.programHealth', () => {
     let moved = false;
     const move = db.execute(sql`update partners set program_id = ${after} where id = ${V.id}`).then(() => (moved = true));
     // Until the move waits on the uncommitted row (or has finished without waiting, which would be the bug).
-    for (let tries = 0; tries < 200 && !moved; tries++) {
-      const waiting = await db.execute<{ n: number }>(sql`
-        select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-      if (waiting.rows[0]!.n > 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitFor(async () => moved || (await waitingOnLocks(db)) > 0, { what: 'the move to wait on the uncommitted row' });
     release();
     await Promise.all([effects, move]);
     const row = await db.execute(sql`select program_id from analytics_partner_activity where partner_id = ${V.id}`);

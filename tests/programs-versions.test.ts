@@ -8,7 +8,7 @@ import { archiveProgram, getProgram, requireEnrollableProgram } from '../server/
 import { configurationAt, listProgramVersions, updateProgramConfiguration } from '../server/domain/programs/versions.js';
 import { pgErrorCode } from '../server/errors.js';
 import { createProgram, factoryActor, sampleConfiguration } from './helpers/factories/programs.js';
-import { createTestDatabase } from './helpers/db.js';
+import { createTestDatabase, waitingOnLocks } from './helpers/db.js';
 
 const { db } = await createTestDatabase();
 const admin = defineAbilityFor({ userId: 'admin', roles: ['affiliate_admin'] });
@@ -201,10 +201,3 @@ describe('archiving', () => {
     expect(row?.status).toBe('archived');
   });
 });
-
-async function waitingOnLocks(database: typeof db): Promise<number> {
-  const result = await database.execute<{ waiting: number }>(
-    sql`select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-  );
-  return result.rows[0]?.waiting ?? 0;
-}

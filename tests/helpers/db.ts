@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, inject } from 'vitest';
-import { connectDatabase, type DatabaseConnection } from '../../db/client.js';
+import { connectDatabase, type DatabaseConnection, type Executor } from '../../db/client.js';
 import { withDatabase } from './global-setup.js';
 
 export interface TestDatabase extends DatabaseConnection {
@@ -45,4 +46,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await admin((client) => client.query(`drop database if exists "${name}" with (force)`));
   });
   return { ...connection, url, name };
+}
+
+/** How many sessions of this database wait on a lock now: to tell that a concurrent statement is blocked. */
+export async function waitingOnLocks(db: Executor): Promise<number> {
+  const result = await db.execute<{ waiting: number }>(
+    sql`select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+  );
+  return result.rows[0]?.waiting ?? 0;
 }
